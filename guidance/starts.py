@@ -1,0 +1,111 @@
+"""Start images: where the pixels begin, as a (B, 1, 28, 28) float tensor in [0, 1].
+
+Specs: ``noise`` (uniform), ``noise:gaussian`` (MNIST's mean and spread),
+``blank``, ``digit:N`` / ``digit:N@I`` (real test-set digits), ``file:PATH``.
+Image i of a batch is exactly what a single run would start from with seed+i
+(noise) or index I+i (digits), so batches are B independent runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from guidance.data import MnistData
+from guidance.errors import StartError
+from guidance.registry import Registry
+
+SIZE = 28
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+@dataclass(frozen=True)
+class Start:
+    pixels: torch.Tensor  # (B, 1, 28, 28) float32
+    labels: list[str]  # what each image is, e.g. "noise seed 3", "test 2 #0"
+
+
+StartMaker = Callable[[str, int, int, Callable[[], MnistData]], Start]
+STARTS: Registry[StartMaker] = Registry("start")
+
+
+def make_start(spec: str, batch: int, seed: int, data: Callable[[], MnistData]) -> Start:
+    """Build the start batch for `spec`; `data` is called only if real digits are needed."""
+    kind, _, argument = spec.partition(":")
+    return STARTS.get(kind)(argument, batch, seed, data)
+
+
+def _seeded(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@STARTS.register("noise")
+def noise(argument: str, batch: int, seed: int, data) -> Start:
+    """Uniform U(0, 1) noise, or Gaussian with MNIST's pixel mean and spread."""
+    if argument not in ("", "uniform", "gaussian"):
+        raise StartError(f"unknown noise '{argument}': use noise, noise:uniform or noise:gaussian")
+    images = []
+    for i in range(batch):
+        shape = (1, SIZE, SIZE)
+        if argument == "gaussian":
+            image = MNIST_MEAN + MNIST_STD * torch.randn(shape, generator=_seeded(seed + i))
+        else:
+            image = torch.rand(shape, generator=_seeded(seed + i))
+        images.append(image)
+    return Start(torch.stack(images), [f"noise seed {seed + i}" for i in range(batch)])
+
+
+@STARTS.register("blank")
+def blank(argument: str, batch: int, seed: int, data) -> Start:
+    """All-black images (MNIST background)."""
+    return Start(torch.zeros(batch, 1, SIZE, SIZE), ["blank"] * batch)
+
+
+@STARTS.register("digit")
+def digit(argument: str, batch: int, seed: int, data: Callable[[], MnistData]) -> Start:
+    """Real MNIST test digits: digit:N@I is the I-th test image of digit N."""
+    number, _, index = argument.partition("@")
+    if not number.isdigit() or not 0 <= int(number) <= 9 or (index and not index.isdigit()):
+        raise StartError(f"bad digit start 'digit:{argument}': use digit:N or digit:N@I with N in 0-9")
+    first = int(index or 0)
+    pool = data().test_digits(int(number))
+    if first + batch > len(pool):
+        raise StartError(
+            f"digit:{argument} with batch {batch} needs test images {first}..{first + batch - 1} "
+            f"of digit {number}, but there are only {len(pool)}"
+        )
+    images = torch.from_numpy(pool[first : first + batch].astype(np.float32) / 255).unsqueeze(1)
+    return Start(images, [f"test {number} #{first + i}" for i in range(batch)])
+
+
+@STARTS.register("file")
+def image_file(argument: str, batch: int, seed: int, data) -> Start:
+    """An image file as greyscale; 28x28, or an exact multiple (like the kit's own frames)."""
+    image = load_image_file(Path(argument))
+    return Start(image.expand(batch, -1, -1, -1).clone(), [Path(argument).name] * batch)
+
+
+def load_image_file(path: Path) -> torch.Tensor:
+    """Read an image as a (1, 1, 28, 28) tensor in [0, 1], shrinking exact multiples of 28."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise StartError(f"start image not found: {path}")
+    try:
+        with Image.open(path) as opened:
+            image = opened.convert("L")
+    except (UnidentifiedImageError, OSError) as error:
+        raise StartError(f"cannot read {path} as an image ({error})") from None
+    width, height = image.size
+    if width != height or width % SIZE:
+        raise StartError(
+            f"{path} is {width}x{height}; the model needs 28x28 (or a multiple like 224x224): "
+            "resize it first"
+        )
+    if width != SIZE:
+        image = image.resize((SIZE, SIZE), Image.Resampling.BOX)
+    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).view(1, 1, SIZE, SIZE)

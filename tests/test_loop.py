@@ -1,0 +1,149 @@
+"""The guidance loop: every term falls, constraints hold, batches are independent."""
+
+import pytest
+import torch
+from torch import nn
+
+from guidance.config import RunConfig
+from guidance.loop import Callback, guide
+from guidance.models import GuidedModel
+from guidance.objectives import LOSSES, REGULARIZERS
+from guidance.starts import make_start
+from guidance.steps import SCHEDULES, STEP_RULES
+
+
+def noise(batch=2, seed=0):
+    return make_start("noise", batch, seed, data=None).pixels
+
+
+@pytest.fixture(scope="module")
+def twos(sample):
+    """Two real test-set 2s: the model is sure they are not 8s, so every loss has room to fall."""
+    return make_start("digit:2", 2, 0, data=lambda: sample).pixels
+
+
+def run(model, start, **changes):
+    config = RunConfig(**{"steps": 10, "log_every": 1, "snapshot_every": 5, "lr": 0.05, **changes})
+    return guide(model, start, config)
+
+
+def column(result, key):
+    return [row[key] for row in result.history]
+
+
+@pytest.mark.parametrize("loss", LOSSES.names())
+def test_each_loss_falls(tiny_model, twos, loss):
+    lr = {"l1": 0.3, "mse": 0.3}.get(loss, 0.1)
+    result = run(tiny_model, twos, loss=loss, step="normalized", lr=lr)
+    losses = column(result, "loss")
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("rule", STEP_RULES.names())
+def test_each_step_rule_lowers_the_loss(tiny_model, twos, rule):
+    lr = {"sgd": 0.5, "sign": 0.01, "normalized": 0.2, "adam": 0.01}[rule]
+    losses = column(run(tiny_model, twos, loss="ce", step=rule, lr=lr), "loss")
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("name", REGULARIZERS.names())
+def test_each_regularizer_term_falls(tiny_model, name):
+    start = noise()
+    # proximity is zero at the start, so move away first (from blank toward noise) to measure it falling
+    changes = {"proximity": {"proximity": 1.0}}.get(name, {name: 1.0})
+    result = run(tiny_model, start, loss="ce", step="normalized", lr=0.3, **changes)
+    term = column(result, f"term_reg:{name}")
+    if name == "proximity":
+        assert max(term) < 1.0  # ce pulls away, proximity holds the image near the start
+    else:
+        assert term[-1] < term[0]
+
+
+def test_schedules_start_at_one_and_decay():
+    assert SCHEDULES.get("constant")(50, 100) == 1.0
+    assert SCHEDULES.get("linear")(0, 100) == 1.0 and SCHEDULES.get("linear")(99, 100) < 0.02
+    assert SCHEDULES.get("cosine")(0, 100) == 1.0 and SCHEDULES.get("cosine")(99, 100) < 0.01
+
+
+def test_clamp_keeps_pixels_in_range_and_no_clamp_does_not(tiny_model, twos):
+    clamped = run(tiny_model, twos, step="sgd", lr=50.0)
+    assert clamped.last.min() >= 0 and clamped.last.max() <= 1
+    free = run(tiny_model, twos, step="sgd", lr=50.0, clamp=False)
+    assert free.last.min() < 0 or free.last.max() > 1
+
+
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_eps_ball_projection_holds(tiny_model, norm):
+    start = noise()
+    result = run(tiny_model, start, step="sign", lr=0.05, eps=0.1, eps_norm=norm, clamp=False)
+    delta = (result.last - start).flatten(1)
+    size = delta.abs().amax(1) if norm == "linf" else delta.norm(dim=1)
+    assert (size <= 0.1 + 1e-5).all() and (size > 0.05).all()
+
+
+def test_batch_equals_single_runs(tiny_model):
+    """Images in a batch never interact: batch of 3 == three runs with seed+i (jitter included)."""
+    settings = dict(loss="ce", step="adam", lr=0.02, jitter=2, tv=0.01)
+    together = guide(tiny_model, noise(3, seed=5), RunConfig(steps=8, seed=5, **settings))
+    for i in range(3):
+        alone = guide(tiny_model, noise(1, seed=5 + i), RunConfig(steps=8, seed=5 + i, **settings))
+        torch.testing.assert_close(together.last[i], alone.last[0], rtol=1e-4, atol=1e-5)
+
+
+def test_best_image_has_the_lowest_loss(tiny_model, twos):
+    result = run(tiny_model, twos, loss="ce", step="sgd", lr=30.0, keep="best")
+    assert result.final is result.best
+    best_loss = guide(tiny_model, result.best, RunConfig(steps=1, loss="ce")).history[0]["images"]["loss"]
+    all_losses = torch.tensor([row["images"]["loss"] for row in result.history])
+    assert torch.allclose(torch.tensor(best_loss), all_losses.min(0).values, atol=1e-4)
+
+
+def test_frames_and_history_close_on_the_final_image(tiny_model):
+    result = run(tiny_model, noise(), steps=12)
+    assert result.frame_steps == [0, 5, 10, 12]
+    assert result.history[-1]["step"] == 12 and result.status == "finished"
+    torch.testing.assert_close(result.frames[-1], result.last)
+
+
+def test_early_stop_at_threshold(tiny_model, twos):
+    result = run(tiny_model, twos, loss="ce", step="normalized", lr=1.0, steps=200, threshold=0.9, early_stop=True)
+    assert result.status == "early_stop" and result.steps_done < 200
+    assert min(result.history[-1]["images"]["p_target"]) >= 0.9
+    assert all(step is not None for step in result.reached_step)
+
+
+class SqrtOfMean(nn.Module):
+    """Logits [-sqrt(mean), 0]: minimising the 'logit' loss drives the mean negative, giving NaN."""
+
+    def forward(self, x):
+        value = -x.mean(dim=(1, 2, 3)).sqrt()
+        return torch.stack([value, torch.zeros_like(value)], 1)
+
+
+def test_nan_stops_the_run_and_keeps_what_it_made():
+    model = GuidedModel(SqrtOfMean(), 1, (0.0,), (1.0,), ["8", "not_8"], 0)
+    result = guide(model, torch.full((1, 1, 28, 28), 0.5), RunConfig(loss="logit", step="sgd", lr=500.0, clamp=False, steps=50, log_every=1))
+    assert result.status == "nan" and "non-finite" in result.message
+    assert result.steps_done < 50 and len(result.history) >= 1
+
+
+def test_interrupt_keeps_partial_result(tiny_model):
+    class StopAt(Callback):
+        def after_log(self, record):
+            if record["step"] == 6:
+                raise KeyboardInterrupt
+
+    result = guide(tiny_model, noise(), RunConfig(steps=100, log_every=2), [StopAt()])  # never early-stops
+    assert result.status == "interrupted" and result.steps_done == 6
+    assert result.frames.shape[0] >= 2
+
+
+def test_normalized_space_steps_the_network_input(tiny_model):
+    """With 'normalized' space the sgd step is taken on (x - mean) / std, as the write-up did."""
+    start = noise(1)
+    config = RunConfig(steps=1, step="sgd", lr=0.1, space="normalized", clamp=False, loss="ce")
+    result = guide(tiny_model, start, config)
+    inputs = tiny_model.normalize(start).requires_grad_(True)
+    loss = -tiny_model.net(inputs).log_softmax(1)[:, 0].sum()
+    (grad,) = torch.autograd.grad(loss, inputs)
+    torch.testing.assert_close(result.last, tiny_model.denormalize(inputs - 0.1 * grad).detach())

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from guidance.errors import ConfigError, StartError
+from guidance.starts import make_start
+
+
+def test_noise_image_i_is_the_single_run_with_seed_plus_i():
+    batch = make_start("noise", 3, 7, data=None).pixels
+    assert torch.equal(batch[2], make_start("noise", 1, 9, data=None).pixels[0])
+    assert not torch.equal(batch[0], batch[1])
+    gaussian = make_start("noise:gaussian", 1, 0, data=None).pixels
+    assert abs(gaussian.mean().item() - 0.13) < 0.05
+
+
+def test_digit_start_takes_consecutive_test_images(sample):
+    start = make_start("digit:2@3", 2, 0, data=lambda: sample)
+    twos = sample.test_digits(2)
+    assert np.allclose(start.pixels[1, 0].numpy() * 255, twos[4])
+    assert start.labels == ["test 2 #3", "test 2 #4"]
+
+
+@pytest.mark.parametrize("spec, error, message", [
+    ("digit:12", StartError, "N in 0-9"), ("digit:x", StartError, "N in 0-9"),
+    ("digit:2@99999", StartError, "only"), ("noise:pink", StartError, "unknown noise"),
+    ("sparkles", ConfigError, "unknown start 'sparkles'"),
+])
+def test_bad_start_specs(sample, spec, error, message):
+    with pytest.raises(error, match=message):
+        make_start(spec, 1, 0, data=lambda: sample)
+
+
+def test_file_start(tmp_path):
+    pixels = (np.arange(28 * 28).reshape(28, 28) % 256).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    start = make_start(f"file:{tmp_path / 'a.png'}", 2, 0, data=None).pixels
+    assert start.shape == (2, 1, 28, 28) and np.allclose(start[0, 0].numpy() * 255, pixels)
+    Image.fromarray(pixels.repeat(8, 0).repeat(8, 1)).convert("RGB").save(tmp_path / "big.png")
+    enlarged = make_start(f"file:{tmp_path / 'big.png'}", 1, 0, data=None).pixels
+    assert torch.allclose(enlarged, start[:1], atol=1 / 255)
+
+
+@pytest.mark.parametrize("content, message", [(None, "not found"), (b"not a png", "cannot read"), ("30x30", "is 30x30")])
+def test_bad_start_files(tmp_path, content, message):
+    path = tmp_path / "x.png"
+    if content == "30x30":
+        Image.new("L", (30, 30)).save(path)
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(StartError, match=message):
+        make_start(f"file:{path}", 1, 0, data=None)
