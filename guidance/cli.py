@@ -22,6 +22,15 @@ app = typer.Typer(
 )
 EXIT_INTERRUPTED = 130
 
+
+@app.callback()
+def _quiet_library_warnings() -> None:
+    """Deprecation chatter from torch/fastai internals is not the user's business."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
 Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks instead of one-line errors.")]
 DataDir = Annotated[Optional[Path], typer.Option("--data", help="MNIST folder (torchvision layout); else $GUIDE_DATA, the cache, a download, or the embedded sample.")]
 

@@ -107,7 +107,7 @@ def _read_idx(path: Path) -> np.ndarray:
     offset = 4 + 4 * ndim
     if len(data) - offset != int(np.prod(shape)):
         raise DataError(f"{path} is truncated or corrupt")
-    array = np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+    array = np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape).copy()  # writable
     return array.astype(np.int64) if ndim == 1 else array
 
 

@@ -135,6 +135,10 @@ def guide(
             callback.after_log(row)
         return row
 
+    def snapshot() -> torch.Tensor:
+        """A copy of the current pixels on the CPU (never a view of `param`, which keeps moving)."""
+        return to_pixels(param).detach().cpu().clone()
+
     def remember(per_image: torch.Tensor, p_target: torch.Tensor) -> None:
         """Track the best image per image and the first step each reached the threshold."""
         better = per_image < best_loss
@@ -153,7 +157,7 @@ def guide(
             p_target = logits.softmax(1)[:, model.target_index]
             remember(per_image, p_target)
             if step % config.snapshot_every == 0:
-                frames.append(to_pixels(param).cpu())
+                frames.append(snapshot())
                 frame_steps.append(step)
             if step % config.log_every == 0:
                 record(per_image, terms, logits, grad, lr)
@@ -180,11 +184,11 @@ def guide(
     if not history or history[-1]["step"] != step:
         record(per_image, terms, logits, None, 0.0)
     if not frame_steps or frame_steps[-1] != step:
-        frames.append(to_pixels(param).cpu())
+        frames.append(snapshot())
         frame_steps.append(step)
 
-    last = to_pixels(param).cpu()
-    best_pixels = to_pixels(best).cpu()
+    last = snapshot()
+    best_pixels = to_pixels(best).detach().cpu().clone()
     result = GuideResult(
         start=start.cpu(), last=last, best=best_pixels,
         final=best_pixels if config.keep == "best" else last, keep=config.keep,

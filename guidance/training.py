@@ -222,7 +222,8 @@ class RichProgress(Callback):
         names = self.recorder.metric_names[1:-1]
         values = self.recorder.log[1:-1]
         summary = "  ".join(f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, values))
-        self.progress.console.log(f"epoch {self.epoch + 1}: {summary}")
+        phase = " (body frozen)" if getattr(self.opt, "frozen_idx", 0) > 0 else ""
+        self.progress.console.print(f"epoch {self.epoch + 1}/{self.n_epoch}{phase}: {summary}", highlight=False)
 
     def after_fit(self):
         self.progress.stop()

@@ -95,8 +95,8 @@ def test_corrupt_model_folder_is_one_line(tiny_model_folder, tmp_path):
 def finished_run(tiny_model_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run1"
     result = invoke(
-        "run", "--model", tiny_model_folder, "--start", "noise", "--batch", "3", "--steps", "20",
-        "--loss", "l1", "--step", "normalized", "--lr", "0.5", "--target", "8", "--log-every", "5",
+        "run", "--model", tiny_model_folder, "--start", "digit:3", "--batch", "3", "--steps", "20",
+        "--loss", "ce", "--step", "normalized", "--lr", "0.5", "--target", "8", "--log-every", "5",
         "--snapshot-every", "10", "--seed", "3", "--out", out, "--experiment", "cli-test",
     )
     assert result.exit_code == 0, result.output

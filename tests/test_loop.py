@@ -98,11 +98,13 @@ def test_best_image_has_the_lowest_loss(tiny_model, twos):
     assert torch.allclose(torch.tensor(best_loss), all_losses.min(0).values, atol=1e-4)
 
 
-def test_frames_and_history_close_on_the_final_image(tiny_model):
-    result = run(tiny_model, noise(), steps=12)
+def test_frames_record_the_trajectory_and_close_on_the_final_image(tiny_model, twos):
+    result = run(tiny_model, twos, steps=12, loss="ce")
     assert result.frame_steps == [0, 5, 10, 12]
     assert result.history[-1]["step"] == 12 and result.status == "finished"
+    torch.testing.assert_close(result.frames[0], twos)
     torch.testing.assert_close(result.frames[-1], result.last)
+    assert not torch.equal(result.frames[1], result.frames[2])  # snapshots are copies, not views
 
 
 def test_early_stop_at_threshold(tiny_model, twos):
