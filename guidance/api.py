@@ -10,6 +10,7 @@ Pass a rich ``Console`` to see progress; without one everything is quiet.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -107,5 +108,61 @@ def run_experiment(
     result = guide(model, start.pixels, config, loop_callbacks)
     data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
+    if config.judge and result.status != "nan":
+        add_verdicts(summary, judge_run(result.final, model, config, data_dir, console))
     write_run(folder, summary, result)
     return RunOutcome(result, summary, folder, model)
+
+
+def load_run_judge(target: int, data_dir: str | Path | None = None, console=None, folder: str | Path | None = None):
+    """The judge (trained first, saying so, when missing) with the realism index for `target`."""
+    from guidance.verdict import load_judge
+
+    def announce(judge_folder: Path) -> list:
+        if console is not None:
+            console.print(f"no cached judge yet: training it first into {judge_folder}")
+        return _training_callbacks(console)
+
+    return load_judge(_data_loader(data_dir, console), target, folder, on_train=announce)
+
+
+def judge_run(images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None) -> list[dict]:
+    """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target."""
+    from guidance.verdict import judge_images
+
+    judge = load_run_judge(config.target, data_dir, console, judge_folder)
+    return judge_images(judge, images, model, config.target, config.threshold)
+
+
+def add_verdicts(summary: dict[str, Any], verdicts: list[dict]) -> None:
+    """Merge per-image verdicts and their counts into a run summary."""
+    from guidance.verdict import verdict_counts
+
+    for image, verdict in zip(summary["images"], verdicts):
+        image.update({k: v for k, v in verdict.items() if k != "p_target"})
+    summary["verdicts"] = verdict_counts(verdicts)
+
+
+def judge_path(
+    path: Path, model: str | None = None, target: int | None = None, threshold: float | None = None,
+    judge_folder: str | Path | None = None, data_dir: str | Path | None = None,
+    trust_pickle: bool = False, console=None,
+):
+    """Judge a run folder, a folder of PNGs or an .npz after the fact; returns a rich table."""
+    import torch
+
+    from guidance.render import verdict_table
+    from guidance.verdict import load_images_to_judge, verdict_counts
+
+    images = torch.from_numpy(load_images_to_judge(path)).unsqueeze(1)
+    config = RunConfig()
+    if (path / "config.toml").is_file():
+        config = RunConfig.from_toml(path / "config.toml")
+        if model is None:
+            run_model = path / "summary.json"
+            folder = json.loads(run_model.read_text()).get("model", {}).get("folder") if run_model.is_file() else None
+            model = folder if folder and Path(folder).is_dir() else config.model
+    config = config.override(target=target, threshold=threshold)
+    guided = load_guided_model(model or "default", config.target, trust_pickle, data_dir, console)
+    verdicts = judge_run(images, guided, config, data_dir, console, judge_folder)
+    return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target)

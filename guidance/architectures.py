@@ -38,6 +38,19 @@ def small_cnn(channels: int, n_out: int) -> nn.Module:
     )
 
 
+@ARCHITECTURES.register("judge_cnn")
+def judge_cnn(channels: int, n_out: int) -> nn.Module:
+    """The judge's network: deliberately unlike small_cnn (ReLU, max-pool, no batch norm, dropout)."""
+    return nn.Sequential(
+        nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 14x14
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 7x7
+        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 3x3
+        nn.Flatten(),
+        nn.Linear(64 * 9, 128), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(128, n_out),
+    )
+
+
 @ARCHITECTURES.register("fastai_resnet34")
 def fastai_resnet34(channels: int, n_out: int) -> nn.Module:
     """The write-up's model: torchvision resnet34 body + fastai head, as vision_learner builds it."""

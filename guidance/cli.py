@@ -139,6 +139,7 @@ def run(
     log_every: Annotated[Optional[int], typer.Option(help="Steps between log rows.")] = None,
     snapshot_every: Annotated[Optional[int], typer.Option(help="Steps between saved frames.")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda.")] = None,
+    judge: Annotated[Optional[bool], typer.Option("--judge/--no-judge", help="Give every image a verdict at the end (trains the judge on first use).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run folder (must not exist or be empty); default results/runs/<time>-<experiment>.")] = None,
     data: DataDir = None,
     verbose: Verbose = False,
@@ -172,6 +173,42 @@ def _report_run(console, outcome: Any) -> None:
         _fail(f"interrupted at step {summary['steps_done']}; kept what it made in {folder}", EXIT_INTERRUPTED)
     if summary["status"] == "nan":
         _fail(f"{summary['message']}; the run stopped and kept what it made in {folder}")
+
+
+# ---- guide judge ---------------------------------------------------------------
+
+
+@app.command("judge")
+def judge_command(
+    path: Annotated[str, typer.Argument(help="A run folder, a folder of 28x28 PNGs, an .npz of images, or 'train' to train the judge.")],
+    model: Annotated[Optional[str], typer.Option(help="The guided model the images were made for (default: the run's own, else 'default').")] = None,
+    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a learner .pkl.")] = False,
+    target: Annotated[Optional[int], typer.Option(help="Target class (default: the run's, else 8).")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="p(target) that counts as sure (default: the run's, else 0.99).")] = None,
+    judge_dir: Annotated[Optional[Path], typer.Option("--judge", help="Judge model folder (default: the cached judge).")] = None,
+    data: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Give images a verdict: flip, generated, unrealistic or unchanged."""
+    with _UserErrors(verbose):
+        console = _console()
+        if path == "train" and not Path(path).exists():
+            from guidance.api import train_model
+            from guidance.config import JUDGE_CONFIG
+            from guidance.render import train_table
+
+            judge_model, folder, reused = train_model(JUDGE_CONFIG, data_dir=data, console=console, name="judge")
+            if reused:
+                console.print(f"the judge is already trained: {folder}")
+            console.print(train_table(judge_model.info, str(folder)))
+            return
+        from guidance.api import judge_path
+
+        table = judge_path(
+            Path(path), model=model, target=target, threshold=threshold, judge_folder=judge_dir,
+            data_dir=data, trust_pickle=trust_pickle, console=console,
+        )
+        console.print(table)
 
 
 def main() -> None:  # pragma: no cover - entry point for `python -m guidance`

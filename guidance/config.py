@@ -112,6 +112,8 @@ class TrainConfig(ConfigBase):
     normalize: str = "mnist"  # input statistics: 'mnist', 'imagenet' (the write-up's), or 'none'
     balance: bool = True  # weight the loss so both classes count equally; false = the write-up's 1:9
     fine_tune: bool = False  # fastai's fine_tune (1 epoch body frozen, then discriminative lrs), as the write-up did
+    task: str = "binary"  # 'binary' (target vs rest) or 'digits' (all ten classes, for the judge)
+    noise_std: float = 0.0  # Gaussian noise augmentation: each training image gets sigma ~ U(0, noise_std)
 
     def validate(self) -> None:
         check_target(self.target)
@@ -120,6 +122,8 @@ class TrainConfig(ConfigBase):
         _positive("learning rate", self.lr)
         _require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
         _require(self.channels in (1, 3), f"channels must be 1 or 3, got {self.channels}")
+        _require(self.task in ("binary", "digits"), f"task must be 'binary' or 'digits', got '{self.task}'")
+        _require(self.noise_std >= 0, f"noise_std must be >= 0, got {self.noise_std}")
         _require(
             self.normalize in ("mnist", "imagenet", "none"),
             f"normalize must be 'mnist', 'imagenet' or 'none', got '{self.normalize}'",
@@ -138,6 +142,12 @@ MODEL_PRESETS: dict[str, TrainConfig] = {
         channels=3, normalize="imagenet", fine_tune=True,
     ),
 }
+
+
+# The judge: a 10-class digit classifier kept apart from every guided model: another
+# architecture (ReLU + max-pool, no batch norm), another task, and trained on noisy
+# images so that perturbations crafted against a guided model rarely carry over.
+JUDGE_CONFIG = TrainConfig(arch="judge_cnn", task="digits", epochs=3, lr=3e-3, noise_std=0.5)
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,7 @@ class RunConfig(ConfigBase):
     log_every: int = 10  # steps between log rows
     snapshot_every: int = 50  # steps between saved frames
     device: str = "auto"  # auto, cpu or cuda
+    judge: bool = True  # give every image a verdict (flip / generated / ...) at the end
 
     def validate(self) -> None:
         check_target(self.target)
@@ -208,4 +219,4 @@ CHOICES: dict[str, list[str]] = {
 }
 
 
-__all__ = ["RunConfig", "TrainConfig", "MODEL_PRESETS", "CHOICES"]
+__all__ = ["RunConfig", "TrainConfig", "MODEL_PRESETS", "JUDGE_CONFIG", "CHOICES"]

@@ -80,9 +80,17 @@ def build_model(config: TrainConfig, info: dict[str, Any] | None = None) -> Guid
     from guidance.architectures import create_network
 
     mean, std = NORMALIZATION[config.normalize]
-    net = create_network(config.arch, config.channels, 2)
-    class_names = [str(config.target), f"not_{config.target}"]  # fastai's sorted vocab order
-    return GuidedModel(net, config.channels, mean, std, class_names, 0, info)
+    names = class_names(config)
+    net = create_network(config.arch, config.channels, len(names))
+    target_index = 0 if config.task == "binary" else config.target
+    return GuidedModel(net, config.channels, mean, std, names, target_index, info)
+
+
+def class_names(config: TrainConfig) -> list[str]:
+    """Output order: ['8', 'not_8'] (fastai's sorted vocab) or the ten digits."""
+    if config.task == "digits":
+        return [str(digit) for digit in range(10)]
+    return [str(config.target), f"not_{config.target}"]
 
 
 # ---- model folders ---------------------------------------------------------
@@ -127,7 +135,8 @@ def load_model(folder: str | Path, target: int | None = None) -> GuidedModel:
         raise ModelError(f"{folder}/metrics.json is corrupt ({error})") from None
     if info.get("format") != MODEL_FORMAT:
         raise ModelError(f"{folder} was written by another version ({info.get('format')})")
-    check_model_target(info["target"], target, folder)
+    if info.get("target") is not None:
+        check_model_target(info["target"], target, folder)
     model = build_model(config, info)
     try:
         model.net.load_state_dict(load_file(folder / "weights.safetensors"))

@@ -19,17 +19,21 @@ def train_table(info: dict[str, Any], folder: str) -> Table:
     """The final report of `guide train`: test metrics, confusion matrix, wall time."""
     test = info["test"]
     target = info["target"]
-    table = Table(title=f"{info['arch']}: {target} vs rest", show_header=False, title_justify="left")
+    task = f"{target} vs rest" if target is not None else "ten digits"
+    table = Table(title=f"{info['arch']}: {task}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     confusion = test["confusion"]
     table.add_row("test error rate", f"{100 * test['error_rate']:.2f}%  ({test['n']:,} test images)")
     table.add_row("balanced accuracy", f"{100 * test['balanced_accuracy']:.2f}%")
-    table.add_row(
-        "confusion (rows true)",
-        f"{target}: {confusion[0][0]:>5} as {target}, {confusion[0][1]:>4} as rest\n"
-        f"rest: {confusion[1][0]:>4} as {target}, {confusion[1][1]:>5} as rest",
-    )
+    if target is not None:
+        table.add_row(
+            "confusion (rows true)",
+            f"{target}: {confusion[0][0]:>5} as {target}, {confusion[0][1]:>4} as rest\n"
+            f"rest: {confusion[1][0]:>4} as {target}, {confusion[1][1]:>5} as rest",
+        )
+    else:
+        table.add_row("confusion (rows true)", "\n".join(" ".join(f"{n:>5}" for n in row) for row in confusion))
     table.add_row("wall time", f"{info['train_seconds']:.1f} s")
     table.add_row("data", f"{info['data']['source']} ({info['data']['fingerprint']})")
     table.add_row("saved to", folder)
@@ -45,18 +49,39 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
         f"({summary['wall_seconds']:.1f} s); final = {summary['final_holds']} image",
         title_justify="left",
     )
-    for header in ("#", "start", f"p({target})", "top", "L2 change", "Linf change", f"step p>={threshold}"):
-        table.add_column(header, justify="right" if header not in ("start", "top") else "left")
+    judged = "verdicts" in summary
+    headers = ["#", "start", f"p({target})", "top", "L2 change", "Linf change", f"step p>={threshold}"]
+    if judged:
+        headers += ["judge sees", "NN dist", "verdict"]
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("start", "top", "verdict") else "right")
     for i, image in enumerate(summary["images"][:limit]):
         reached = image["reached_step"]
-        table.add_row(
+        cells = [
             str(i), image["start"], f"{image['p_target']:.4f}", image["top_class"],
             f"{image['l2']:.3f}", f"{image['linf']:.3f}", "-" if reached is None else str(reached),
-        )
+        ]
+        if judged:
+            cells += [f"{image['judge_top']} ({image['judge_p_top']:.2f})", f"{image['nn_distance']:.2f}",
+                      _verdict_text(image)]
+        table.add_row(*cells)
     hidden = len(summary["images"]) - limit
     if hidden > 0:
-        table.add_row("", f"... {hidden} more in summary.json", "", "", "", "", "")
+        table.add_row("", f"... {hidden} more in summary.json", *[""] * (len(headers) - 2))
+    if judged:
+        counts = ", ".join(f"{n} {name}" for name, n in summary["verdicts"].items() if n)
+        table.caption = f"verdicts: {counts}"
     return table
+
+
+VERDICT_STYLES = {"flip": "red", "generated": "green", "unrealistic": "yellow", "unchanged": "dim"}
+
+
+def _verdict_text(image: dict[str, Any]) -> Text:
+    text = Text(image["verdict"], style=VERDICT_STYLES[image["verdict"]])
+    if image.get("survives_saving") is False:
+        text.append(" (gone once saved as 8-bit)", style="dim")
+    return text
 
 
 def terminal_image(image: np.ndarray) -> Text:
@@ -84,4 +109,21 @@ def image_row(images: list[np.ndarray], captions: list[str]) -> Table:
         table.add_column(justify="center")
     table.add_row(*[terminal_image(image) for image in images])
     table.add_row(*[Text(caption, style="dim") for caption in captions])
+    return table
+
+
+def verdict_table(title: str, verdicts: list[dict[str, Any]], counts: dict[str, int], target: int, limit: int = 32) -> Table:
+    """`guide judge`: one row per image, the counts in the caption."""
+    table = Table(title=f"verdicts for {title}", title_justify="left")
+    for header in ("#", f"p({target})", f"p({target}) saved", "judge sees", "NN dist", "verdict"):
+        table.add_column(header, justify="left" if header == "verdict" else "right")
+    for i, verdict in enumerate(verdicts[:limit]):
+        table.add_row(
+            str(i), f"{verdict['p_target']:.4f}", f"{verdict['p_target_saved']:.4f}",
+            f"{verdict['judge_top']} ({verdict['judge_p_top']:.2f})",
+            f"{verdict['nn_distance']:.2f} / {verdict['realism_cutoff']:.2f}", _verdict_text(verdict),
+        )
+    if len(verdicts) > limit:
+        table.add_row("", f"... {len(verdicts) - limit} more", "", "", "", "")
+    table.caption = "verdicts: " + ", ".join(f"{n} {name}" for name, n in counts.items())
     return table

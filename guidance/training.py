@@ -26,7 +26,7 @@ from fastai.torch_core import set_seed, trainable_params
 from guidance.config import TrainConfig
 from guidance.data import MnistData, class_weights, target_labels
 from guidance.errors import TrainingDiverged
-from guidance.models import MODEL_FORMAT, GuidedModel, build_model
+from guidance.models import MODEL_FORMAT, GuidedModel, build_model, class_names
 
 VALID_FRACTION = 0.1
 VALID_LIMIT = 2000  # per-epoch validation images: enough to watch, cheap for big archs
@@ -70,27 +70,51 @@ class StopOnNaN(Callback):
             )
 
 
+class NoiseAugmentation(Callback):
+    """Add Gaussian noise to training images, sigma drawn per image from U(0, max_std).
+
+    Mixing clean and very noisy images keeps clean accuracy while making the
+    model ignore small, high-frequency pixel changes (the stuff of adversarial flips).
+    """
+
+    order = 5
+
+    def __init__(self, max_std: float):
+        self.max_std = max_std
+
+    def before_batch(self):
+        if not self.training:
+            return
+        (images,) = self.xb
+        sigma = torch.rand(images.shape[0], 1, 1, 1, device=images.device) * self.max_std
+        self.learn.xb = ((images + sigma * torch.randn_like(images)).clamp(0, 1),)
+
+
 @dataclass(frozen=True)
 class TestReport:
-    """Held-out test metrics of a binary classifier (class 0 = target)."""
+    """Held-out test metrics; for binary models class 0 is the target, class 1 the rest."""
 
     error_rate: float
     balanced_accuracy: float
-    confusion: list[list[int]]  # rows = true [target, rest], columns = predicted
+    confusion: list[list[int]]  # rows = true class, columns = predicted class
     n: int
 
 
-def evaluate(model: GuidedModel, images: np.ndarray, labels: np.ndarray, target: int) -> TestReport:
-    """Error rate, balanced accuracy and confusion matrix on (images, digit labels)."""
-    truth = torch.from_numpy(target_labels(labels, target))
+def task_labels(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """Digit labels -> the classes a model of this config predicts."""
+    return labels if config.task == "digits" else target_labels(labels, config.target)
+
+
+def evaluate(model: GuidedModel, images: np.ndarray, labels: np.ndarray, config: TrainConfig) -> TestReport:
+    """Error rate, balanced accuracy (mean per-class recall) and confusion matrix."""
+    truth = torch.from_numpy(task_labels(labels, config))
     predicted = predict_classes(model, images)
-    is_target = predicted == model.target_index
-    predicted_binary = (~is_target).long()  # 0 = target, 1 = rest
-    confusion = torch.zeros(2, 2, dtype=torch.long)
-    confusion.index_put_((truth, predicted_binary), torch.ones_like(truth), accumulate=True)
+    classes = len(model.class_names)
+    confusion = torch.zeros(classes, classes, dtype=torch.long)
+    confusion.index_put_((truth, predicted), torch.ones_like(truth), accumulate=True)
     recalls = confusion.diag().float() / confusion.sum(1).clamp(min=1).float()
     return TestReport(
-        error_rate=float((predicted_binary != truth).float().mean()),
+        error_rate=float((predicted != truth).float().mean()),
         balanced_accuracy=float(recalls.mean()),
         confusion=confusion.tolist(),
         n=len(truth),
@@ -114,7 +138,7 @@ def make_dataloaders(config: TrainConfig, data: MnistData, device: torch.device)
     valid, train = order[:n_valid][:VALID_LIMIT], order[n_valid:]
     if config.train_limit:
         train = train[: config.train_limit]
-    labels = target_labels(data.train_labels, config.target)
+    labels = task_labels(data.train_labels, config)
 
     def loader(index: np.ndarray, shuffle: bool) -> TensorBatches:
         return TensorBatches(
@@ -140,10 +164,12 @@ def train_classifier(
     dls = make_dataloaders(config, data, torch_device)
     model = build_model(config)
     train_labels = dls.train.dataset[1].numpy()
-    weights = torch.from_numpy(class_weights(train_labels)).to(torch_device) if config.balance else None
+    balance = config.balance and config.task == "binary"
+    weights = torch.from_numpy(class_weights(train_labels)).to(torch_device) if balance else None
     loss = CrossEntropyLossFlat(weight=weights)
+    augment = [NoiseAugmentation(config.noise_std)] if config.noise_std else []
     learn = Learner(
-        dls, model, loss_func=loss, metrics=[error_rate], cbs=[StopOnNaN(), *callbacks],
+        dls, model, loss_func=loss, metrics=[error_rate], cbs=[StopOnNaN(), *augment, *callbacks],
         splitter=_body_and_head if config.fine_tune else trainable_params,
     )
     started = time.perf_counter()
@@ -156,7 +182,7 @@ def train_classifier(
             learn.fit_one_cycle(config.epochs, config.lr)
     train_seconds = time.perf_counter() - started
     model = model.cpu().eval()
-    report = evaluate(model, data.test_images, data.test_labels, config.target)
+    report = evaluate(model, data.test_images, data.test_labels, config)
     model.info = describe(config, data, report, train_seconds, name)
     return model
 
@@ -175,9 +201,8 @@ def describe(
         "format": MODEL_FORMAT,
         "name": name,
         "arch": config.arch,
-        "target": config.target,
-        "class_names": [str(config.target), f"not_{config.target}"],
-        "target_index": 0,
+        "target": config.target if config.task == "binary" else None,
+        "class_names": class_names(config),
         "channels": config.channels,
         "normalize": {"name": config.normalize, "mean": list(mean), "std": list(std)},
         "train_config": config.to_dict(),

@@ -125,6 +125,23 @@ def test_run_folder_is_complete_and_consistent(finished_run, tiny_model_folder):
     with Image.open(out / "contact.png") as sheet:
         assert sheet.width > sheet.height  # 3 snapshots wide, 3 images high, plus labels
     assert "cli-test" in output and "saved to" in output
+    # every run ends with verdicts, per image and counted
+    assert sum(summary["verdicts"].values()) == 3 and "verdicts:" in output
+    assert {"verdict", "judge_top", "nn_distance", "survives_saving"} <= set(summary["images"][0])
+
+
+def test_judge_an_existing_run_and_bad_inputs(finished_run, tmp_path):
+    out, _ = finished_run
+    result = invoke("judge", out)
+    assert result.exit_code == 0, result.output
+    assert "verdicts for" in result.output and "verdicts:" in result.output
+    (tmp_path / "empty").mkdir()
+    assert_one_line_error(invoke("judge", tmp_path / "empty"), "holds no images")
+    (tmp_path / "bad.npz").write_bytes(b"junk")
+    assert_one_line_error(invoke("judge", tmp_path / "bad.npz"), "not a readable .npz")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "summary.json").write_text("{}")
+    assert_one_line_error(invoke("judge", tmp_path / "run"), "has no images.npz")
 
 
 def test_config_toml_replays_the_run_bit_for_bit(finished_run, tmp_path):
@@ -137,7 +154,7 @@ def test_config_toml_replays_the_run_bit_for_bit(finished_run, tmp_path):
 def test_runs_without_out_never_collide(tiny_model_folder, monkeypatch, tmp_path):
     monkeypatch.setenv("GUIDE_RUNS", str(tmp_path))
     for _ in range(2):
-        assert invoke("run", "--model", tiny_model_folder, "--steps", "2").exit_code == 0
+        assert invoke("run", "--model", tiny_model_folder, "--steps", "2", "--no-judge").exit_code == 0
     assert len(list(tmp_path.iterdir())) == 2
 
 

@@ -24,8 +24,9 @@ def test_folder_round_trip_predicts_identically(tiny_model, tiny_model_folder, s
     loaded = load_model(tiny_model_folder, target=8)
     pixels = torch.from_numpy(sample.test_images[:50]).float().div(255).unsqueeze(1)
     torch.testing.assert_close(loaded(pixels), tiny_model.eval()(pixels))
-    assert evaluate(loaded, sample.test_images, sample.test_labels, 8) == evaluate(
-        tiny_model, sample.test_images, sample.test_labels, 8
+    config = TrainConfig()
+    assert evaluate(loaded, sample.test_images, sample.test_labels, config) == evaluate(
+        tiny_model, sample.test_images, sample.test_labels, config
     )
     metrics = json.loads((tiny_model_folder / "metrics.json").read_text())
     assert {"arch", "target", "class_names", "normalize", "data", "test", "train_seconds", "versions"} <= set(metrics)

@@ -1,0 +1,72 @@
+"""The judge's figures, side by side: accuracy, real 8s, noise, transfer of flips, speed.
+
+    python bench/bench_judge.py [--data DIR]
+
+Targets (issue 4): judge test accuracy >= 99%; real test-set 8s come out
+`generated` >= 95%; uniform noise never; of 64 flips made with ce + sign steps
+against the default guided model, the judge says 8 in <= 5%; judging 64 images
+takes <= 2 s once the judge and the nearest-neighbour index are loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from guidance.api import load_guided_model, load_run_judge
+from guidance.config import RunConfig
+from guidance.data import load_mnist
+from guidance.loop import guide
+from guidance.starts import make_start
+from guidance.training import as_pixels
+from guidance.verdict import judge_images, verdict_counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=None)
+    args = parser.parse_args()
+    console = Console()
+    data = load_mnist(args.data)
+    guided = load_guided_model("default", 8, data_dir=args.data, console=console)
+    judge = load_run_judge(8, args.data, console)
+    table = Table(title=f"judge and verdicts, toward 8 ({data.source})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    test = judge.model.info["test"]
+    table.add_row("judge test accuracy (10 classes)", f"{100 * (1 - test['error_rate']):.2f}%", ">= 99%")
+    table.add_row("realism cutoff (L2 to nearest train 8, 99% leave-one-out)", f"{judge.index.cutoff:.2f}", "")
+
+    eights = as_pixels(data.test_digits(8))
+    real = judge_images(judge, eights, guided, 8, 0.99)
+    generated = verdict_counts(real)["generated"] / len(real)
+    as_if_reached = sum(v["judge_top"] == "8" and v["realistic"] for v in real) / len(real)
+    table.add_row(f"real test 8s judged `generated` (all {len(real)})", f"{100 * generated:.1f}%", ">= 95%")
+    table.add_row("  of them: judge says 8 and realistic (as if guidance reached p>=0.99)", f"{100 * as_if_reached:.1f}%", "")
+    noise = judge_images(judge, torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)), guided, 8, 0.99)
+    table.add_row("uniform noise judged `generated` (64)", str(verdict_counts(noise)["generated"]), "0")
+
+    starts = torch.cat([make_start(f"digit:{d}", 8, 0, lambda: data).pixels for d in (0, 1, 2, 3, 4, 5, 6, 7)])
+    config = RunConfig(loss="ce", step="sign", lr=0.01, steps=300, early_stop=True, threshold=0.99, batch=64, device="cpu")
+    result = guide(guided, starts, config)
+    verdicts = judge_images(judge, result.final, guided, 8, 0.99)
+    flips = [v for v in verdicts if v["p_target"] >= 0.99]
+    fooled = sum(v["judge_top"] == "8" for v in flips)
+    table.add_row(f"flips made (ce + sign 0.01, <= 300 steps) of 64 starts", str(len(flips)), "")
+    table.add_row("  judge fooled (says 8) among the flips", f"{fooled} ({100 * fooled / max(len(flips), 1):.1f}%)", "<= 5%")
+    table.add_row("  verdicts", ", ".join(f"{n} {k}" for k, n in verdict_counts(verdicts).items()), "")
+
+    judge_images(judge, result.final, guided, 8, 0.99)  # warm up
+    started = time.perf_counter()
+    judge_images(judge, result.final, guided, 8, 0.99)
+    table.add_row("seconds to judge 64 images (judge and index loaded)", f"{time.perf_counter() - started:.3f}", "<= 2")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
