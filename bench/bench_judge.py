@@ -57,7 +57,7 @@ def main() -> None:
     verdicts = judge_images(judge, result.final, guided, 8, 0.99)
     flips = [v for v in verdicts if v["p_target"] >= 0.99]
     fooled = sum(v["judge_top"] == "8" for v in flips)
-    table.add_row(f"flips made (ce + sign 0.01, <= 300 steps) of 64 starts", str(len(flips)), "")
+    table.add_row("flips made (ce + sign 0.01, <= 300 steps) of 64 starts", str(len(flips)), "")
     table.add_row("  judge fooled (says 8) among the flips", f"{fooled} ({100 * fooled / max(len(flips), 1):.1f}%)", "<= 5%")
     table.add_row("  verdicts", ", ".join(f"{n} {k}" for k, n in verdict_counts(verdicts).items()), "")
 

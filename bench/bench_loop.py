@@ -12,6 +12,7 @@ Targets (issue 3): >= 4,000 image-steps/s at batch 64; kit >= 0.9x bare; peak RS
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import subprocess
 import sys
@@ -75,10 +76,10 @@ def main() -> None:
         start = make_start("noise", batch, 0, data=None).pixels
         config = RunConfig(batch=batch, steps=args.steps, log_every=10, snapshot_every=50, device="cpu")
         guide(model, start, config.override(steps=5))  # warm up
-        kit = best_of(3, lambda: guide(model, start, config))
-        bare = best_of(3, lambda: bare_loop(model, start, args.steps, config.lr))
-        rate = lambda seconds: batch * args.steps / seconds
-        table.add_row(str(batch), f"{rate(kit):,.0f}", f"{rate(bare):,.0f}", f"{bare / kit:.2f}x")
+        kit = best_of(3, functools.partial(guide, model, start, config))
+        bare = best_of(3, functools.partial(bare_loop, model, start, args.steps, config.lr))
+        image_steps = batch * args.steps
+        table.add_row(str(batch), f"{image_steps / kit:,.0f}", f"{image_steps / bare:,.0f}", f"{bare / kit:.2f}x")
     console.print(table)
     console.print(f"peak RSS of `guide run --start noise --steps 500 --batch 64`: {peak_rss_of_cli_run(args.data):.2f} GiB")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from guidance.config import TrainConfig, RunConfig
+from guidance.config import RunConfig, TrainConfig
 from guidance.data import MnistData, load_mnist
 from guidance.loop import Callback, GuideResult, guide, resolve_device
 from guidance.models import GuidedModel, load_model, preset_folder, resolve_model, save_model

@@ -34,7 +34,13 @@ class RichProgress(Callback):
         self.target_name = target_name
 
     def before_run(self, config, start) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
             TextColumn(f"[bold]{config.experiment}"), BarColumn(), MofNCompleteColumn(),

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from guidance.config import MODEL_PRESETS, RunConfig, TrainConfig
+from guidance.config import MODEL_PRESETS, RunConfig
 from guidance.errors import GuideError
 
 app = typer.Typer(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
 
 import tomli_w
+import tomllib
 
 from guidance.errors import ConfigError
 from guidance.registry import did_you_mean

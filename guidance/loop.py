@@ -17,7 +17,14 @@ import torch
 from guidance.config import RunConfig
 from guidance.models import GuidedModel
 from guidance.objectives import build_objective
-from guidance.steps import SCHEDULES, STEP_RULES, gaussian_blur, jitter_view, per_image_norm, project_ball
+from guidance.steps import (
+    SCHEDULES,
+    STEP_RULES,
+    gaussian_blur,
+    jitter_view,
+    per_image_norm,
+    project_ball,
+)
 
 JITTER_SEED_OFFSET = 1_000_003  # jitter draws use their own seeds, apart from the start noise
 

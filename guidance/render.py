@@ -46,13 +46,14 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     threshold = summary["reached"]["threshold"]
     table = Table(
         title=f"{summary['experiment']}: {summary['status']} after {summary['steps_done']} steps "
-        f"({summary['wall_seconds']:.1f} s); final = {summary['final_holds']} image",
+        f"({summary['wall_seconds']:.1f} s); final = {summary['final_holds']} image; "
+        f"L2/Linf = change from the start; reached = first step with p >= {threshold}",
         title_justify="left",
     )
     judged = "verdicts" in summary
-    headers = ["#", "start", f"p({target})", "top", "L2 change", "Linf change", f"step p>={threshold}"]
+    headers = ["#", "start", f"p({target})", "top", "L2", "Linf", "reached at"]
     if judged:
-        headers += ["judge sees", "NN dist", "verdict"]
+        headers += ["judge", "NN dist", "verdict"]
     for header in headers:
         table.add_column(header, justify="left" if header in ("start", "top", "verdict") else "right")
     for i, image in enumerate(summary["images"][:limit]):

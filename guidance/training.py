@@ -12,9 +12,9 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
+import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
 import numpy as np
 import torch
-import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
@@ -225,7 +225,13 @@ class RichProgress(Callback):
         self.console = console
 
     def before_fit(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),

@@ -83,6 +83,13 @@ def test_run_refusals_that_need_a_model(tiny_model_folder, tmp_path):
     assert_one_line_error(invoke("run", "--model", tmp_path / "learner.pkl"), "--trust-pickle")
 
 
+def test_train_refuses_an_existing_out_folder(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "weights.safetensors").write_bytes(b"mine")
+    assert_one_line_error(invoke("train", "--out", tmp_path / "model"), "never overwritten")
+    assert (tmp_path / "model" / "weights.safetensors").read_bytes() == b"mine"
+
+
 def test_corrupt_model_folder_is_one_line(tiny_model_folder, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()

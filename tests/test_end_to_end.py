@@ -60,3 +60,24 @@ def test_blog_flip_replay(data_dir, tmp_path):
     image = summary["images"][0]
     assert image["p_target"] >= 0.98 and image["top_class"] == "8"
     assert image["l2"] < 3.0  # adversarial size: a real 8 is ~9-10 away (RESEARCH.md)
+    # the kit sees the flip by itself: the judge still sees the 2
+    assert image["verdict"] == "flip" and image["judge_top"] == "2"
+    assert summary["verdicts"]["flip"] == 1
+
+
+def test_judge_accuracy_real_eights_and_noise(data_dir, full_mnist):
+    """Issue 4's behaviour targets (the bench prints the same figures)."""
+    import torch
+
+    from guidance.api import load_guided_model, load_run_judge
+    from guidance.training import as_pixels
+    from guidance.verdict import judge_images, verdict_counts
+
+    judge = load_run_judge(8, data_dir)
+    assert judge.model.info["test"]["error_rate"] <= 0.01
+    guided = load_guided_model("default", 8, data_dir=data_dir)
+    real = judge_images(judge, as_pixels(full_mnist.test_digits(8)), guided, 8, 0.99)
+    # judged as if they were guided results that reached the threshold: judge and realism agree
+    assert sum(v["judge_top"] == "8" and v["realistic"] for v in real) >= 0.95 * len(real)
+    noise = judge_images(judge, torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(1)), guided, 8, 0.99)
+    assert verdict_counts(noise)["generated"] == 0

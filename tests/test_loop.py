@@ -149,3 +149,21 @@ def test_normalized_space_steps_the_network_input(tiny_model):
     loss = -tiny_model.net(inputs).log_softmax(1)[:, 0].sum()
     (grad,) = torch.autograd.grad(loss, inputs)
     torch.testing.assert_close(result.last, tiny_model.denormalize(inputs - 0.1 * grad).detach())
+
+
+def test_blur_every_k_steps_smooths_the_image(tiny_model):
+    from guidance.objectives import total_variation
+
+    start = noise()
+    blurred = guide(tiny_model, start, RunConfig(steps=4, lr=1e-6, blur_every=2, blur_sigma=1.0))
+    plain = guide(tiny_model, start, RunConfig(steps=4, lr=1e-6))
+    assert (total_variation(blurred.last, start) < 0.5 * total_variation(plain.last, start)).all()
+
+
+def test_cuda_on_a_machine_without_one_is_a_clear_error(tiny_model):
+    from guidance.errors import ConfigError
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        guide(tiny_model, noise(), RunConfig(steps=1, device="cuda"))

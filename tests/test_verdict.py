@@ -11,7 +11,14 @@ from guidance.loop import guide
 from guidance.starts import make_start
 from guidance.training import as_pixels, train_classifier
 from guidance.verdict import (
-    VERDICTS, Judge, build_realism_index, decide, judge_images, load_images_to_judge, quantize, verdict_counts,
+    VERDICTS,
+    Judge,
+    build_realism_index,
+    decide,
+    judge_images,
+    load_images_to_judge,
+    quantize,
+    verdict_counts,
 )
 
 
