@@ -109,7 +109,7 @@ def run_experiment(
     data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
-        add_verdicts(summary, judge_run(result.final, model, config, data_dir, console))
+        add_verdicts(summary, judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target))
     write_run(folder, summary, result)
     return RunOutcome(result, summary, folder, model)
 
@@ -126,12 +126,14 @@ def load_run_judge(target: int, data_dir: str | Path | None = None, console=None
     return load_judge(_data_loader(data_dir, console), target, folder, on_train=announce)
 
 
-def judge_run(images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None) -> list[dict]:
+def judge_run(
+    images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None, guided_p=None,
+) -> list[dict]:
     """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target."""
     from guidance.verdict import judge_images
 
     judge = load_run_judge(config.target, data_dir, console, judge_folder)
-    return judge_images(judge, images, model, config.target, config.threshold)
+    return judge_images(judge, images, model, config.target, config.threshold, guided_p)
 
 
 def add_verdicts(summary: dict[str, Any], verdicts: list[dict]) -> None:
@@ -155,14 +157,16 @@ def judge_path(
     from guidance.verdict import load_images_to_judge, verdict_counts
 
     images = torch.from_numpy(load_images_to_judge(path)).unsqueeze(1)
-    config = RunConfig()
+    config, run_p = RunConfig(), None
     if (path / "config.toml").is_file():
         config = RunConfig.from_toml(path / "config.toml")
+        summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else {}
         if model is None:
-            run_model = path / "summary.json"
-            folder = json.loads(run_model.read_text()).get("model", {}).get("folder") if run_model.is_file() else None
+            folder = summary.get("model", {}).get("folder")
             model = folder if folder and Path(folder).is_dir() else config.model
+        if target in (None, config.target) and len(summary.get("images", [])) == len(images):
+            run_p = [image["p_target"] for image in summary["images"]]  # as the loop measured it
     config = config.override(target=target, threshold=threshold)
     guided = load_guided_model(model or "default", config.target, trust_pickle, data_dir, console)
-    verdicts = judge_run(images, guided, config, data_dir, console, judge_folder)
+    verdicts = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p)
     return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target)

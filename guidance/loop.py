@@ -54,11 +54,10 @@ class GuideResult:
     steps_done: int
     reached_step: list[int | None]  # first step with p(target) >= threshold, per image
     seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def final_record(self) -> dict[str, Any]:
-        return self.history[-1]
+    # p(target) and top class of what `final` holds, measured on the optimised tensor itself
+    # (in 'normalized' space that is the 3-channel input, not its greyscale picture)
+    final_p_target: list[float] = field(default_factory=list)
+    final_top_class: list[str] = field(default_factory=list)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -196,12 +195,16 @@ def guide(
 
     last = snapshot()
     best_pixels = to_pixels(best).detach().cpu().clone()
+    with torch.no_grad():
+        final_probs = forward(best if config.keep == "best" else param).softmax(1).cpu()
     result = GuideResult(
         start=start.cpu(), last=last, best=best_pixels,
         final=best_pixels if config.keep == "best" else last, keep=config.keep,
         frames=torch.stack(frames), frame_steps=frame_steps, history=history,
         status=status, message=message or f"ran all {config.steps} steps", steps_done=step,
         reached_step=reached, seconds=time.perf_counter() - started,
+        final_p_target=final_probs[:, model.target_index].tolist(),
+        final_top_class=[model.class_names[i] for i in final_probs.argmax(1).tolist()],
     )
     for callback in callbacks:
         callback.after_run(result)

@@ -81,7 +81,7 @@ VERDICT_STYLES = {"flip": "red", "generated": "green", "unrealistic": "yellow", 
 def _verdict_text(image: dict[str, Any]) -> Text:
     text = Text(image["verdict"], style=VERDICT_STYLES[image["verdict"]])
     if image.get("survives_saving") is False:
-        text.append(" (gone once saved as 8-bit)", style="dim")
+        text.append(f" (gone once saved as a PNG: p={image['p_target_saved']:.2f})", style="dim")
     return text
 
 

@@ -100,15 +100,14 @@ def summarize(
     config: RunConfig, result, model_info: dict[str, Any], start_labels: list[str], data_source: str,
 ) -> dict[str, Any]:
     """The run's summary.json: config, model, per-image outcome, how it ended."""
-    final = result.final_record["images"]
+    change = (result.final - result.start).flatten(1)
     images = [
         {
             "start": start_labels[i],
-            "p_target": final["p_target"][i],
-            "top_class": final["top_class"][i],
-            "loss": final["loss"][i],
-            "l2": final["l2"][i],
-            "linf": final["linf"][i],
+            "p_target": result.final_p_target[i],
+            "top_class": result.final_top_class[i],
+            "l2": float(change[i].norm()),
+            "linf": float(change[i].abs().max()),
             "reached_step": result.reached_step[i],
         }
         for i in range(len(start_labels))
@@ -125,7 +124,7 @@ def summarize(
         "model": {k: model_info.get(k) for k in ("name", "arch", "target", "source", "folder", "test")},
         "data": data_source,
         "config": config.to_dict(),
-        "mean_p_target": float(np.mean(final["p_target"])),
+        "mean_p_target": float(np.mean(result.final_p_target)),
         "reached": {"count": len(reached), "of": len(images), "threshold": config.threshold},
         "images": images,
     }

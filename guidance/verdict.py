@@ -104,14 +104,21 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def judge_images(
     judge: Judge, images: torch.Tensor, guided: GuidedModel, target: int, threshold: float,
+    guided_p: list[float] | None = None,
 ) -> list[dict[str, Any]]:
-    """One verdict per (B, 1, H, W) image, with the numbers behind it."""
+    """One verdict per (B, 1, H, W) image, with the numbers behind it.
+
+    `guided_p` is the guided model's p(target) as the loop measured it (on the tensor it
+    optimised); without it, it is measured on `images`. Either way ``p_target_saved`` is
+    re-measured on the 8-bit greyscale image that was actually written.
+    """
     judge.model.eval()
     guided = guided.eval()
     images = images.float().cpu()
     saved = quantize(images)
     device = next(guided.parameters()).device
-    guided_p = guided(images.to(device)).softmax(1)[:, guided.target_index].cpu()
+    if guided_p is None:
+        guided_p = guided(images.to(device)).softmax(1)[:, guided.target_index].cpu().tolist()
     guided_p_saved = guided(saved.to(device)).softmax(1)[:, guided.target_index].cpu()
     judge_probs = judge.model(saved).softmax(1)
     distances = judge.index.nearest(saved)
