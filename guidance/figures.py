@@ -77,9 +77,10 @@ def contact_sheet(path: Path, frames: np.ndarray, steps: np.ndarray, summary: di
             axis.set_yticks([])
             if row == 0:
                 axis.set_title(f"step {int(steps[column])}", fontsize=7)
-        p = summary["images"][row]["p_target"]
+        image = summary["images"][row]
+        label = f"p={image['p_target']:.3f}" + (f"\n{image['verdict']}" if "verdict" in image else "")
         axes[row, -1].yaxis.set_label_position("right")
-        axes[row, -1].set_ylabel(f"p={p:.3f}", fontsize=7, rotation=0, labelpad=18)
+        axes[row, -1].set_ylabel(label, fontsize=7, rotation=0, labelpad=18)
     figure.suptitle(f"{summary['experiment']}: toward {summary['config']['target']}", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
