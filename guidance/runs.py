@@ -70,32 +70,6 @@ def load_images(folder: str | Path) -> dict[str, np.ndarray]:
         raise RunFolderError(f"{path} is corrupt ({error})") from None
 
 
-def load_summary(folder: str | Path) -> dict[str, Any]:
-    path = Path(folder) / "summary.json"
-    try:
-        summary = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunFolderError(f"{folder} has no summary.json (not a run folder, or it crashed)") from None
-    except json.JSONDecodeError as error:
-        raise RunFolderError(f"{path} is corrupt ({error})") from None
-    if summary.get("format") != RUN_FORMAT:
-        raise RunFolderError(f"{folder} was written by another version ({summary.get('format')})")
-    return summary
-
-
-def read_metrics(folder: str | Path) -> list[dict[str, Any]]:
-    """Rows of metrics.jsonl; a half-written last line (a killed run) is skipped."""
-    rows = []
-    path = Path(folder) / "metrics.jsonl"
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
-
-
 def summarize(
     config: RunConfig, result, model_info: dict[str, Any], start_labels: list[str], data_source: str,
 ) -> dict[str, Any]:

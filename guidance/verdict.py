@@ -61,10 +61,6 @@ class Judge:
     index: RealismIndex
 
 
-def judge_folder(data_fingerprint: str) -> Path:
-    return preset_folder(JUDGE_CONFIG, data_fingerprint)
-
-
 def load_judge(
     data: Callable[[], MnistData], target: int, folder: str | Path | None = None,
     on_train: Callable[[Path], list] | None = None,
@@ -73,7 +69,7 @@ def load_judge(
     if folder is not None:
         model = load_model(folder)
     else:
-        folder = judge_folder(data().fingerprint)
+        folder = preset_folder(JUDGE_CONFIG, data().fingerprint)
         if not (folder / "metrics.json").is_file():
             from guidance.training import train_classifier
 
