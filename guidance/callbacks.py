@@ -34,19 +34,9 @@ class RichProgress(Callback):
         self.target_name = target_name
 
     def before_run(self, config, start) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from guidance.render import progress_bar
 
-        self.progress = Progress(
-            TextColumn(f"[bold]{config.experiment}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("p({task.fields[target]}) {task.fields[p]}"), TimeElapsedColumn(),
-            console=self.console,
-        )
+        self.progress = progress_bar(f"[bold]{config.experiment}", "p({task.fields[target]}) {task.fields[p]}", self.console)
         self.task = self.progress.add_task("guide", total=config.steps, target=self.target_name, p="-")
         self.progress.start()
         terms = [f"{name:>12}" for name in ("loss", f"p({self.target_name})", "top", "L2", "Linf", "grad")]

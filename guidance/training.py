@@ -225,19 +225,9 @@ class RichProgress(Callback):
         self.console = console
 
     def before_fit(self):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from guidance.render import progress_bar
 
-        self.progress = Progress(
-            TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
-            console=self.console, transient=False,
-        )
+        self.progress = progress_bar("[bold]epoch {task.fields[epoch]}", "loss {task.fields[loss]}", self.console)
         self.progress.start()
         self.task = None
 
