@@ -109,13 +109,20 @@ def run_experiment(
     data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
-        add_verdicts(summary, judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target))
+        verdicts = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target, data=data)
+        add_verdicts(summary, verdicts)
     write_run(folder, summary, result)
     return RunOutcome(result, summary, folder, model)
 
 
-def load_run_judge(target: int, data_dir: str | Path | None = None, console=None, folder: str | Path | None = None):
-    """The judge (trained first, saying so, when missing) with the realism index for `target`."""
+def load_run_judge(
+    target: int, data_dir: str | Path | None = None, console=None, folder: str | Path | None = None,
+    data: Callable[[], MnistData] | None = None,
+):
+    """The judge (trained first, saying so, when missing) with the realism index for `target`.
+
+    Pass the caller's `data` loader to reuse MNIST already in memory.
+    """
     from guidance.verdict import load_judge
 
     def announce(judge_folder: Path) -> list:
@@ -123,16 +130,17 @@ def load_run_judge(target: int, data_dir: str | Path | None = None, console=None
             console.print(f"no cached judge yet: training it first into {judge_folder}")
         return _training_callbacks(console)
 
-    return load_judge(_data_loader(data_dir, console), target, folder, on_train=announce)
+    return load_judge(data or _data_loader(data_dir, console), target, folder, on_train=announce)
 
 
 def judge_run(
     images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None, guided_p=None,
+    data: Callable[[], MnistData] | None = None,
 ) -> list[dict]:
     """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target."""
     from guidance.verdict import judge_images
 
-    judge = load_run_judge(config.target, data_dir, console, judge_folder)
+    judge = load_run_judge(config.target, data_dir, console, judge_folder, data)
     return judge_images(judge, images, model, config.target, config.threshold, guided_p)
 
 
