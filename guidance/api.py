@@ -98,9 +98,9 @@ def run_experiment(
 
     resolve_device(config.device)  # fail before anything is written
     data = _data_loader(data_dir, console)
+    start = make_start(config.start, config.batch, config.seed, data)  # a bad start fails before any training
     if model is None:
         model = load_guided_model(config.model, config.target, trust_pickle, data_dir, console)
-    start = make_start(config.start, config.batch, config.seed, data)
     folder = create_run_folder(config, out)
     loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
     if console is not None:
@@ -109,8 +109,12 @@ def run_experiment(
     data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
+        from guidance.verdict import diversity
+
         verdicts = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target, data=data)
         add_verdicts(summary, verdicts)
+        if config.batch > 1:
+            summary["diversity"] = diversity(result.final, data(), config.target)
     write_run(folder, summary, result)
     return RunOutcome(result, summary, folder, model)
 

@@ -78,6 +78,12 @@ def train(
     batch_size: Annotated[Optional[int], typer.Option(help="Training batch size.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,
     train_limit: Annotated[Optional[int], typer.Option(help="Train on at most this many images (0 = all).")] = None,
+    robust: Annotated[bool, typer.Option("--robust", help="Adversarial training: the 'robust' preset's PGD (L2, eps 2.0, 5 steps).")] = False,
+    norm: Annotated[Optional[str], typer.Option(help="PGD norm for adversarial training: l2, linf, or none.")] = None,
+    pgd_eps: Annotated[Optional[float], typer.Option(help="PGD radius in pixel units.")] = None,
+    pgd_steps: Annotated[Optional[int], typer.Option(help="PGD steps per training batch.")] = None,
+    pgd_step_size: Annotated[Optional[float], typer.Option(help="PGD step size (default 2.5 * eps / steps).")] = None,
+    noise_std: Annotated[Optional[float], typer.Option(help="Gaussian noise augmentation, sigma ~ U(0, noise_std): the cheap robustness option.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Model folder to write; default: the per-user model cache.")] = None,
     data: DataDir = None,
     verbose: Verbose = False,
@@ -88,8 +94,11 @@ def train(
             from guidance.registry import did_you_mean
 
             _fail(f"unknown preset '{preset}'{did_you_mean(preset, list(MODEL_PRESETS))}; choose from: {', '.join(MODEL_PRESETS)}")
+        if robust and preset == "default":
+            preset = "robust"
         config = MODEL_PRESETS[preset].override(
             arch=arch, target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit,
+            robust=norm, robust_eps=pgd_eps, robust_steps=pgd_steps, robust_step_size=pgd_step_size, noise_std=noise_std,
         )
         if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
             _fail(f"--out {out} already exists and is not empty; models are never overwritten")
@@ -123,6 +132,9 @@ def run(
     lr: Annotated[Optional[float], typer.Option(help="Step size.")] = None,
     schedule: Annotated[Optional[str], typer.Option(help="constant, linear or cosine.")] = None,
     space: Annotated[Optional[str], typer.Option(help="Where the step is taken: pixel or normalized.")] = None,
+    param: Annotated[Optional[str], typer.Option(help="What is optimised: pixel, blur (a latent shown blurred) or lowres.")] = None,
+    param_sigma: Annotated[Optional[float], typer.Option(help="Blur width in pixels for --param blur.")] = None,
+    param_factor: Annotated[Optional[int], typer.Option(help="Upsampling factor for --param lowres (2, 4, 7, 14).")] = None,
     clamp: Annotated[Optional[bool], typer.Option("--clamp/--no-clamp", help="Keep pixels in [0, 1].")] = None,
     eps: Annotated[Optional[float], typer.Option(help="Stay within eps of the start (0 = no limit).")] = None,
     eps_norm: Annotated[Optional[str], typer.Option(help="linf or l2.")] = None,

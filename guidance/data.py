@@ -58,6 +58,11 @@ class MnistData:
         """All test images of one digit, in test-set order."""
         return self.test_images[self.test_labels == digit]
 
+    def pixel_statistics(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-pixel mean and standard deviation (28, 28) over all training digits, in [0, 1]."""
+        pixels = self.train_images.astype(np.float32) / 255
+        return pixels.mean(0), pixels.std(0)
+
 
 def load_mnist(data_dir: str | Path | None = None, download: bool = True) -> MnistData:
     """Find MNIST (see module doc) and return it; falls back to the embedded sample."""

@@ -17,6 +17,7 @@ import torch
 from guidance.config import RunConfig
 from guidance.models import GuidedModel
 from guidance.objectives import build_objective
+from guidance.params import make_parameterisation
 from guidance.steps import (
     SCHEDULES,
     STEP_RULES,
@@ -85,9 +86,11 @@ def guide(
     schedule = SCHEDULES.get(config.schedule)
     batch = start.shape[0]
 
-    # `param` is what the gradient moves: pixels, or the network's normalised input.
+    # `param` is what the gradient moves: pixels (or a latent rendered to pixels), or the
+    # network's normalised input. `to_pixels` turns it into the image the user sees.
     if config.space == "pixel":
-        param, forward, to_pixels = start.clone(), model, (lambda x: x)
+        parameterisation = make_parameterisation(config.param, config.param_sigma, config.param_factor)
+        param, forward, to_pixels = parameterisation.init(start), model, parameterisation.render
         low, high = torch.zeros(()), torch.ones(())
     else:
         param, forward, to_pixels = model.normalize(start).clone(), model.net, model.denormalize
@@ -108,12 +111,13 @@ def guide(
         """Forward pass on the current image: per-image objective, its terms, logits, grad."""
         param.requires_grad_(with_grad)
         with torch.set_grad_enabled(with_grad):
-            view = param
+            pixels = to_pixels(param)
+            view = pixels if config.space == "pixel" else param
             if config.jitter and with_grad:
                 shifts = [torch.randint(-config.jitter, config.jitter + 1, (2,), generator=g) for g in jitter_rngs]
-                view = jitter_view(param, torch.stack(shifts))
+                view = jitter_view(view, torch.stack(shifts))
             logits = forward(view)
-            per_image, terms = objective(logits, to_pixels(param), start)
+            per_image, terms = objective(logits, pixels, start)
             grad = torch.autograd.grad(per_image.sum(), param)[0] if with_grad else None
         param.requires_grad_(False)
         return per_image.detach(), {k: v.detach() for k, v in terms.items()}, logits.detach(), grad
@@ -196,7 +200,8 @@ def guide(
     last = snapshot()
     best_pixels = to_pixels(best).detach().cpu().clone()
     with torch.no_grad():
-        final_probs = forward(best if config.keep == "best" else param).softmax(1).cpu()
+        kept = best if config.keep == "best" else param
+        final_probs = forward(to_pixels(kept) if config.space == "pixel" else kept).softmax(1).cpu()
     result = GuideResult(
         start=start.cpu(), last=last, best=best_pixels,
         final=best_pixels if config.keep == "best" else last, keep=config.keep,

@@ -193,5 +193,5 @@ def resolve_model(
 
 def preset_folder(config: TrainConfig, data_fingerprint: str) -> Path:
     """Where the model cache keeps the model a training config makes from this data."""
-    digest = hashlib.sha1((config.to_toml() + data_fingerprint).encode()).hexdigest()[:10]
+    digest = hashlib.sha1((config.cache_key() + data_fingerprint).encode()).hexdigest()[:10]
     return cache_dir() / "models" / f"{config.arch}-t{config.target}-{digest}"

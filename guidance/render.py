@@ -44,6 +44,13 @@ def train_table(info: dict[str, Any], folder: str) -> Table:
         )
     else:
         table.add_row("confusion (rows true)", "\n".join(" ".join(f"{n:>5}" for n in row) for row in confusion))
+    if "robust" in info:
+        robust = info["robust"]
+        table.add_row(
+            "robust accuracy",
+            f"{100 * robust['robust_accuracy']:.2f}% (balanced {100 * robust['robust_balanced_accuracy']:.2f}%) under "
+            f"{robust['norm'].upper()} PGD eps {robust['eps']}, {robust['steps']} steps, first {robust['n']:,} test images",
+        )
     table.add_row("wall time", f"{info['train_seconds']:.1f} s")
     table.add_row("data", f"{info['data']['source']} ({info['data']['fingerprint']})")
     table.add_row("saved to", folder)
@@ -82,6 +89,10 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     if judged:
         counts = ", ".join(f"{n} {name}" for name, n in summary["verdicts"].items() if n)
         table.caption = f"verdicts: {counts}"
+        if "diversity" in summary:
+            spread = summary["diversity"]
+            table.caption += (f"; diversity {spread['ratio']:.2f} (mean pairwise L2 {spread['mean_pairwise_l2']:.2f}, "
+                              f"real test {target}s {spread['real_mean_pairwise_l2']:.2f})")
     return table
 
 

@@ -1,6 +1,7 @@
 """Start images: where the pixels begin, as a (B, 1, 28, 28) float tensor in [0, 1].
 
 Specs: ``noise`` (uniform), ``noise:gaussian`` (MNIST's mean and spread),
+``noise:data`` (Gaussian with each pixel's own mean and spread over all training digits),
 ``blank``, ``digit:N`` / ``digit:N@I`` (real test-set digits), ``file:PATH``.
 Image i of a batch is exactly what a single run would start from with seed+i
 (noise) or index I+i (digits), so batches are B independent runs.
@@ -44,14 +45,23 @@ def _seeded(seed: int) -> torch.Generator:
 
 
 @STARTS.register("noise")
-def noise(argument: str, batch: int, seed: int, data) -> Start:
-    """Uniform U(0, 1) noise, or Gaussian with MNIST's pixel mean and spread."""
-    if argument not in ("", "uniform", "gaussian"):
-        raise StartError(f"unknown noise '{argument}': use noise, noise:uniform or noise:gaussian")
+def noise(argument: str, batch: int, seed: int, data: Callable[[], MnistData]) -> Start:
+    """Uniform U(0, 1) noise, or Gaussian with MNIST's mean and spread (one for all pixels, or per pixel).
+
+    ``noise:data`` is still noise, of no digit in particular: it knows only where ink
+    tends to be (the centre) and where it never is (the border), like the unconditional
+    version of Santurkar et al.'s class-conditional Gaussian starts.
+    """
+    if argument not in ("", "uniform", "gaussian", "data"):
+        raise StartError(f"unknown noise '{argument}': use noise, noise:uniform, noise:gaussian or noise:data")
+    if argument == "data":
+        mean, std = (torch.from_numpy(array) for array in data().pixel_statistics())
     images = []
     for i in range(batch):
         shape = (1, SIZE, SIZE)
-        if argument == "gaussian":
+        if argument == "data":
+            image = (mean + std * torch.randn(shape, generator=_seeded(seed + i))).clamp(0, 1)
+        elif argument == "gaussian":
             image = MNIST_MEAN + MNIST_STD * torch.randn(shape, generator=_seeded(seed + i))
         else:
             image = torch.rand(shape, generator=_seeded(seed + i))

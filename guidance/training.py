@@ -168,6 +168,12 @@ def train_classifier(
     weights = torch.from_numpy(class_weights(train_labels)).to(torch_device) if balance else None
     loss = CrossEntropyLossFlat(weight=weights)
     augment = [NoiseAugmentation(config.noise_std)] if config.noise_std else []
+    if config.robust != "none":
+        from guidance.robust import AdversarialTraining, default_step_size
+
+        step_size = config.robust_step_size or default_step_size(config.robust_eps, config.robust_steps)
+        augment.append(AdversarialTraining(
+            config.robust, config.robust_eps, config.robust_steps, step_size, config.robust_ramp))
     learn = Learner(
         dls, model, loss_func=loss, metrics=[error_rate], cbs=[StopOnNaN(), *augment, *callbacks],
         splitter=_body_and_head if config.fine_tune else trainable_params,
@@ -184,7 +190,18 @@ def train_classifier(
     model = model.cpu().eval()
     report = evaluate(model, data.test_images, data.test_labels, config)
     model.info = describe(config, data, report, train_seconds, name)
+    if config.robust != "none":
+        model.info["robust"] = measure_robustness(model, data, config)
     return model
+
+
+def measure_robustness(model: GuidedModel, data: MnistData, config: TrainConfig) -> dict[str, Any]:
+    """PGD accuracy on the first test images, with a stronger attack than training used."""
+    from guidance.robust import robust_accuracy
+
+    labels = task_labels(data.test_labels, config)
+    norm = config.robust if config.robust != "none" else "l2"
+    return robust_accuracy(model, data.test_images, labels, norm, config.robust_eps, config.robust_steps).to_dict()
 
 
 def describe(

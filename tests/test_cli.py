@@ -55,6 +55,15 @@ def test_help_lists_the_commands():
     (["train", "--lr", "-1"], "learning rate must be"),
     (["train", "--arch", "resnet-18"], "did you mean 'resnet18'"),
     (["train", "--preset", "fast"], "unknown preset"),
+    (["train", "--robust", "--pgd-eps", "0"], "robust eps must be a finite number > 0"),
+    (["train", "--robust", "--pgd-eps", "-1"], "robust eps must be"),
+    (["train", "--robust", "--pgd-steps", "0"], "robust PGD steps must be > 0"),
+    (["train", "--norm", "l3"], "unknown robust norm 'l3'"),
+    (["train", "--norm", "L2"], "did you mean 'l2'"),
+    (["run", "--param", "blurry"], "unknown param 'blurry'"),
+    (["run", "--param", "lowres", "--param-factor", "3"], "param_factor must divide 28"),
+    (["run", "--param", "blur", "--space", "normalized"], "works in pixel space"),
+    (["run", "--start", "noise:pink"], "unknown noise 'pink'"),
     (["train", "--data", "/no/such/dir"], "MNIST data folder not found"),
 ])
 def test_bad_input_gives_one_line_and_exit_1(args, fragment):

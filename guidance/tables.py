@@ -1,0 +1,122 @@
+"""One row per run, read from its summary.json: what `guide compare` and `guide list` tabulate.
+
+Plain dicts of numbers and strings, so the same rows become a rich table, CSV and
+JSON. This module imports neither torch nor fastai: listing 100 runs stays instant.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+from guidance.errors import ConfigError
+from guidance.registry import did_you_mean
+
+VERDICT_NAMES = ("flip", "generated", "unchanged", "unrealistic")
+
+# column key -> header; the order tables are printed in
+COLUMNS: dict[str, str] = {
+    "name": "run",
+    "date": "date",
+    "model": "model",
+    "start": "start",
+    "loss": "loss",
+    "steps": "steps",
+    "batch": "batch",
+    "status": "status",
+    "p_mean": "p(target) mean",
+    "p_std": "p sd",
+    "reached": "reached",
+    "reached_median_step": "steps to reach",
+    **{verdict: verdict for verdict in VERDICT_NAMES},
+    "diversity": "diversity",
+    "l2_mean": "L2",
+    "linf_mean": "Linf",
+    "wall_s": "wall s",
+}
+COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "p_std", "reached", "reached_median_step",
+                   *VERDICT_NAMES, "diversity", "l2_mean", "linf_mean", "wall_s"]
+LIST_COLUMNS = ["name", "date", "model", "start", "steps", "status", "p_mean", *VERDICT_NAMES]
+
+
+def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any]:
+    """The numbers that describe one run, from its summary.json."""
+    images = summary.get("images", [])
+    config = summary.get("config", {})
+    p_values = [image["p_target"] for image in images]
+    reached = [image["reached_step"] for image in images if image.get("reached_step") is not None]
+    verdicts = summary.get("verdicts") or {}
+    return {
+        "name": name,
+        "date": date,
+        "model": (summary.get("model") or {}).get("name") or config.get("model", "?"),
+        "start": config.get("start", "?"),
+        "loss": config.get("loss", "?"),
+        "steps": summary.get("steps_done", 0),
+        "batch": len(images),
+        "status": summary.get("status", "?"),
+        "p_mean": _mean(p_values),
+        "p_std": statistics.pstdev(p_values) if p_values else None,
+        "reached": f"{len(reached)}/{len(images)}",
+        "reached_median_step": statistics.median(reached) if reached else None,
+        **{verdict: verdicts.get(verdict) if verdicts else None for verdict in VERDICT_NAMES},
+        "diversity": (summary.get("diversity") or {}).get("ratio"),
+        "l2_mean": _mean([image["l2"] for image in images]),
+        "linf_mean": _mean([image["linf"] for image in images]),
+        "wall_s": summary.get("wall_seconds"),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def sort_rows(rows: list[dict[str, Any]], column: str | None) -> list[dict[str, Any]]:
+    """Sort by a column; numbers largest first, text alphabetically; missing values last."""
+    if not column:
+        return rows
+    if column not in COLUMNS:
+        raise ConfigError(f"cannot sort by '{column}'{did_you_mean(column, list(COLUMNS))}; columns: {', '.join(COLUMNS)}")
+    present = [row for row in rows if row.get(column) is not None]
+    missing = [row for row in rows if row.get(column) is None]
+    numeric = all(isinstance(row[column], (int, float)) for row in present)
+    present.sort(key=lambda row: row[column], reverse=numeric)
+    return present + missing
+
+
+def format_cell(column: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if column in ("p_mean", "p_std"):
+        return f"{value:.4f}"
+    if column in ("l2_mean", "linf_mean", "diversity"):
+        return f"{value:.3f}"
+    if column == "wall_s":
+        return f"{value:.1f}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str = ""):
+    """A rich Table of `rows` with the given columns."""
+    from rich.table import Table
+
+    table = Table(title=title or None, title_justify="left")
+    for column in columns:
+        table.add_column(COLUMNS[column], justify="left" if column in ("name", "date", "model", "start", "loss", "status") else "right")
+    for row in rows:
+        table.add_row(*(format_cell(column, row.get(column)) for column in columns))
+    return table
+
+
+def write_rows(folder: Path, stem: str, rows: list[dict[str, Any]]) -> None:
+    """The rows as <stem>.csv and <stem>.json (full precision)."""
+    with open(folder / f"{stem}.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+        writer.writeheader()
+        writer.writerows({key: row.get(key) for key in COLUMNS} for row in rows)
+    (folder / f"{stem}.json").write_text(json.dumps(rows, indent=2) + "\n")
