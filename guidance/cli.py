@@ -223,6 +223,131 @@ def judge_command(
         console.print(table)
 
 
+# ---- guide compare / showcase ---------------------------------------------------
+
+
+SortOption = Annotated[Optional[str], typer.Option("--sort", help="Sort rows by a column: p_mean, generated, flip, wall_s, l2_mean, ...")]
+
+
+@app.command("compare")
+def compare_command(
+    sources: Annotated[list[Path], typer.Argument(help="Experiment configs (.toml) and/or existing run folders.")],
+    out: Annotated[Optional[Path], typer.Option(help="Comparison folder (must not exist or be empty); default results/runs/<time>-compare.")] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Images per config (default: the first config's).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for every config (default: the first config's).")] = None,
+    sort: SortOption = None,
+    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling learner .pkl models.")] = False,
+    data: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Run configs on the same starts and seeds; one table, snapshots and curves side by side."""
+    with _UserErrors(verbose):
+        _check_count("batch", batch)
+        from guidance.compare import compare
+
+        console = _console()
+        comparison = compare(sources, out=out, batch=batch, seed=seed, sort=sort, data_dir=data,
+                             trust_pickle=trust_pickle, console=console)
+        _report_comparison(console, comparison)
+
+
+@app.command()
+def showcase(
+    out: Annotated[Path, typer.Option(help="Where the showcase goes (must not exist or be empty).")] = Path("results/showcase"),
+    batch: Annotated[int, typer.Option(help="Images per experiment.")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed for every experiment.")] = 0,
+    data: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Regenerate results/showcase: the write-up's flip, noise + l1, and both robust generations."""
+    with _UserErrors(verbose):
+        _check_count("batch", batch)
+        from guidance.compare import compare, showcase_configs
+
+        console = _console()
+        comparison = compare(showcase_configs(), out=out, batch=batch, seed=seed, data_dir=data, console=console)
+        _report_comparison(console, comparison)
+
+
+def _check_count(name: str, value: int | None) -> None:
+    if value is not None and value <= 0:
+        _fail(f"{name} must be > 0, got {value}")
+
+
+def _report_comparison(console, comparison: Any) -> None:
+    from guidance.tables import COMPARE_COLUMNS, rows_table
+
+    console.print(rows_table(comparison.rows, COMPARE_COLUMNS, title=f"comparison: {comparison.folder}"))
+    for note in comparison.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"saved compare.csv, compare.json, snapshots.png and curves.png in {comparison.folder}")
+
+
+# ---- guide show / list -----------------------------------------------------------
+
+
+@app.command()
+def show(
+    run_folder: Annotated[Path, typer.Argument(help="A run folder (finished, interrupted or failed).")],
+    frames: Annotated[Optional[str], typer.Option(help="Snapshots to draw: 'all' or steps like 0,100,500 (default: up to 6).")] = None,
+    images: Annotated[int, typer.Option(help="How many images of the batch to draw.")] = 2,
+    png: Annotated[bool, typer.Option("--png", help="Write contact.png and curves.png if missing.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """A run's config, log, verdicts and image sequence, drawn in the terminal."""
+    with _UserErrors(verbose):
+        from guidance.browse import STATES, read_run
+        from guidance.render import config_table, frames_view, log_table, pick_frames, run_table
+
+        _check_count("images", images)
+        record = read_run(run_folder)
+        console = _console()
+        console.print(f"[bold]{record.name}[/]  {record.folder}  [dim]{STATES.get(record.state, record.state)}[/]")
+        console.print(config_table(record.config))
+        if record.log:
+            console.print(log_table(record.log))
+        if record.summary:
+            console.print(run_table(record.summary))
+        arrays = record.images()
+        if arrays is None:
+            console.print("[yellow]no images.npz: this run saved no images[/]")
+        else:
+            steps = [int(s) for s in arrays["steps"]]
+            labels = [f"#{i} {image['start']}" for i, image in enumerate((record.summary or {}).get("images", []))]
+            shown = list(range(min(images, arrays["frames"].shape[1])))
+            labels = labels or [f"#{i}" for i in shown]
+            console.print(frames_view(arrays["frames"], steps, pick_frames(steps, frames), shown, labels))
+        if png:
+            from guidance.browse import write_missing_pictures
+
+            for note in write_missing_pictures(record):
+                console.print(note)
+
+
+@app.command("list")
+def list_command(
+    root: Annotated[Optional[Path], typer.Option(help="Results folder to scan (default: $GUIDE_RUNS or results/runs).")] = None,
+    experiment: Annotated[Optional[str], typer.Option(help="Only runs of this experiment.")] = None,
+    sort: SortOption = "date",
+    verbose: Verbose = False,
+) -> None:
+    """Every run under the results folder: experiment, date, model, steps, verdicts, mean p(target)."""
+    with _UserErrors(verbose):
+        from guidance.browse import list_runs
+        from guidance.paths import runs_dir
+        from guidance.tables import LIST_COLUMNS, rows_table
+
+        root = root or runs_dir()
+        rows, notes = list_runs(root, experiment, sort)
+        console = _console()
+        for note in notes:
+            console.print(f"[yellow]note:[/] {note}")
+        if not rows:
+            which = f" of experiment '{experiment}'" if experiment else ""
+            _fail(f"no runs{which} under {root}")
+        console.print(rows_table(rows, LIST_COLUMNS, title=f"{len(rows)} runs under {root}"))
+
+
 def main() -> None:  # pragma: no cover - entry point for `python -m guidance`
     app(prog_name="guide")
 

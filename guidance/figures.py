@@ -103,3 +103,55 @@ def curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def comparison_snapshots(path: Path, entries: list[tuple[str, np.ndarray, np.ndarray]], image: int = 0,
+                         most: int = 11) -> None:
+    """A row per run, a column per snapshot step (image `image` of each batch).
+
+    Columns are the runs' snapshot steps together (at most `most`, spread evenly);
+    a run shows its latest snapshot at or before that step, so one that stopped
+    early keeps showing where it stopped.
+    """
+    plt = _pyplot()
+    all_steps = sorted({int(step) for _, _, steps in entries for step in steps})
+    if len(all_steps) > most:  # the steps nearest to `most` evenly spaced values
+        wanted = np.linspace(all_steps[0], all_steps[-1], most)
+        all_steps = sorted({min(all_steps, key=lambda s: abs(s - w)) for w in wanted})
+    figure, axes = plt.subplots(len(entries), len(all_steps), squeeze=False,
+                                figsize=(0.95 * len(all_steps) + 1.6, 1.05 * len(entries) + 0.5))
+    for row, (name, frames, steps) in enumerate(entries):
+        for column, step in enumerate(all_steps):
+            axis = axes[row, column]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            earlier = [i for i, s in enumerate(steps) if s <= step]
+            if earlier and image < frames.shape[1]:
+                axis.imshow(np.clip(frames[earlier[-1], image], 0, 1), cmap="gray", vmin=0, vmax=1)
+            if row == 0:
+                axis.set_title(f"step {step}", fontsize=7)
+        axes[row, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
+    figure.suptitle(f"image #{image} of each run", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def comparison_curves(path: Path, entries: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    """Batch-mean p(target) and objective against step, one line per run."""
+    plt = _pyplot()
+    figure, (p_axis, loss_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, history in entries:
+        steps = [row["step"] for row in history]
+        p_axis.plot(steps, [row["p_target"] for row in history], label=name)
+        loss_axis.plot(steps, [row["loss"] for row in history], label=name)
+    p_axis.set_ylim(-0.02, 1.02)
+    p_axis.set_ylabel("mean p(target)")
+    loss_axis.set_ylabel("mean objective")
+    loss_axis.set_yscale("symlog", linthresh=1e-3)  # losses of different kinds span decades
+    for axis in (p_axis, loss_axis):
+        axis.set_xlabel("step")
+    p_axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -149,3 +149,59 @@ def verdict_table(title: str, verdicts: list[dict[str, Any]], counts: dict[str, 
         table.add_row("", f"... {len(verdicts) - limit} more", "", "", "", "")
     table.caption = "verdicts: " + ", ".join(f"{n} {name}" for name, n in counts.items())
     return table
+
+
+def config_table(config: dict[str, Any], title: str = "config") -> Table:
+    """A run's config as key = value pairs, three to a row."""
+    table = Table.grid(padding=(0, 3))
+    items = [f"[bold]{key}[/] = {value!r}" for key, value in config.items()]
+    per_row = 3
+    for _ in range(per_row):
+        table.add_column()
+    for i in range(0, len(items), per_row):
+        table.add_row(*items[i : i + per_row], *[""] * (per_row - len(items[i : i + per_row])))
+    table.title, table.title_justify = title, "left"
+    return table
+
+
+def log_table(log: list[dict[str, Any]], limit: int = 12) -> Table:
+    """metrics.jsonl as a table: step, step size, loss, p(target), each regulariser term."""
+    shown = log if len(log) <= limit else [log[round(i * (len(log) - 1) / (limit - 1))] for i in range(limit)]
+    terms = [key for key in (log[0] if log else {}) if key.startswith("term_") and key != "term_loss"]
+    table = Table(title=f"log ({len(log)} rows in metrics.jsonl{', every row shown' if len(log) <= limit else ''})",
+                  title_justify="left")
+    for header in ("step", "lr", "loss", "p(target)", *[t.removeprefix("term_") for t in terms]):
+        table.add_column(header, justify="right")
+    for row in shown:
+        table.add_row(str(row["step"]), f"{row['lr']:.4g}", f"{row['loss']:.5g}", f"{row['p_target']:.4f}",
+                      *[f"{row[t]:.4g}" for t in terms])
+    return table
+
+
+def pick_frames(steps: list[int], wanted: str | None, most: int = 6) -> list[int]:
+    """Indices of the snapshots to draw: 'all', a list of steps '0,100,500', or up to `most` evenly spaced."""
+    if wanted == "all":
+        return list(range(len(steps)))
+    if wanted:
+        from guidance.errors import ConfigError
+
+        indices = []
+        for part in wanted.split(","):
+            part = part.strip()
+            if not part.lstrip("-").isdigit() or int(part) not in steps:
+                raise ConfigError(f"--frames: no snapshot at step '{part}'; this run has steps {', '.join(map(str, steps))}")
+            indices.append(steps.index(int(part)))
+        return indices
+    if len(steps) <= most:
+        return list(range(len(steps)))
+    return sorted({round(i * (len(steps) - 1) / (most - 1)) for i in range(most)})
+
+
+def frames_view(frames: np.ndarray, steps: list[int], indices: list[int], images: list[int], labels: list[str]) -> Table:
+    """For each chosen image, its chosen snapshots side by side as terminal images."""
+    table = Table.grid(padding=(1, 0))
+    table.add_column()
+    for image in images:
+        table.add_row(Text(labels[image], style="bold"))
+        table.add_row(image_row([frames[i, image] for i in indices], [f"step {steps[i]}" for i in indices]))
+    return table

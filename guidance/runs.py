@@ -90,6 +90,7 @@ def summarize(
     return {
         "format": RUN_FORMAT,
         "experiment": config.experiment,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - result.seconds)),
         "status": result.status,
         "message": result.message,
         "steps_done": result.steps_done,

@@ -36,10 +36,13 @@ COLUMNS: dict[str, str] = {
     "l2_mean": "L2",
     "linf_mean": "Linf",
     "wall_s": "wall s",
+    "folder": "folder",
+    "source": "source",
 }
+TEXT_COLUMNS = ("name", "date", "model", "start", "loss", "status", "folder", "source")
 COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "p_std", "reached", "reached_median_step",
                    *VERDICT_NAMES, "diversity", "l2_mean", "linf_mean", "wall_s"]
-LIST_COLUMNS = ["name", "date", "model", "start", "steps", "status", "p_mean", *VERDICT_NAMES]
+LIST_COLUMNS = ["name", "date", "model", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
 
 
 def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any]:
@@ -107,7 +110,7 @@ def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str = ""):
 
     table = Table(title=title or None, title_justify="left")
     for column in columns:
-        table.add_column(COLUMNS[column], justify="left" if column in ("name", "date", "model", "start", "loss", "status") else "right")
+        table.add_column(COLUMNS[column], justify="left" if column in TEXT_COLUMNS else "right")
     for row in rows:
         table.add_row(*(format_cell(column, row.get(column)) for column in columns))
     return table

@@ -1,0 +1,155 @@
+"""Compare experiments side by side: run what has not run yet, on the same starts and seeds.
+
+Sources are experiment configs (.toml) or existing run folders, mixed. Every config
+is run with one batch size and seed, so configs with the same start spec begin from
+the very same images. The comparison folder holds compare.csv / compare.json (one row
+per run), snapshots.png (a row per run, a column per step) and curves.png, plus
+runs/ with the run folders it made.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from guidance.browse import RunRecord, read_run, record_row
+from guidance.config import RunConfig
+from guidance.errors import ConfigError, RunFolderError
+from guidance.paths import runs_dir
+from guidance.tables import sort_rows, write_rows
+
+SHOWCASE = ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
+
+
+@dataclass
+class Source:
+    """One thing to compare: a config still to run, or a run folder already made."""
+
+    label: str  # what the user passed
+    config: RunConfig | None = None
+    record: RunRecord | None = None
+
+    @property
+    def target(self) -> int:
+        return self.config.target if self.config else int(self.record.config.get("target", 8))
+
+
+@dataclass
+class Comparison:
+    folder: Path
+    rows: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+
+def read_sources(paths: list[str | Path]) -> list[Source]:
+    """Configs and run folders, checked before anything runs."""
+    if not paths:
+        raise ConfigError("nothing to compare: give experiment configs (.toml) or run folders")
+    sources = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            sources.append(Source(str(path), record=read_run(path)))
+        elif path.suffix == ".toml" or not path.exists():
+            sources.append(Source(str(path), config=RunConfig.from_toml(path)))
+        else:
+            raise ConfigError(f"{path} is neither an experiment config (.toml) nor a run folder")
+    targets = {source.target for source in sources}
+    if len(targets) > 1:
+        listing = ", ".join(f"{source.label} -> {source.target}" for source in sources)
+        raise ConfigError(
+            f"cannot compare runs toward different targets ({listing}): p(target) and the verdicts "
+            "would mean different things; compare one target at a time"
+        )
+    return sources
+
+
+def comparison_folder(out: str | Path | None) -> Path:
+    if out is not None:
+        folder = Path(out)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise RunFolderError(f"--out {folder} already exists and is not empty; comparisons never overwrite")
+    else:
+        folder = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-compare"
+        n = 1
+        while folder.exists():
+            n += 1
+            folder = folder.with_name(f"{time.strftime('%Y%m%d-%H%M%S')}-compare-{n}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def compare(
+    paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
+    sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
+) -> Comparison:
+    """Run the configs that have not run, then tabulate and draw every run side by side."""
+    sources = read_sources(paths)
+    sort_rows([], sort)  # an unknown --sort column fails now, not after the runs
+    first = next((s.config for s in sources if s.config), None)
+    batch = batch or (first.batch if first else None)
+    seed = seed if seed is not None else (first.seed if first else None)
+    notes: list[str] = []
+    folder = comparison_folder(out)
+    records, names = [], set()
+    for source in sources:
+        if source.record is not None:
+            record = source.record
+            ran = (record.config.get("batch"), record.config.get("seed"))
+            if first and ran != (batch, seed):
+                notes.append(f"{source.label} ran with batch {ran[0]}, seed {ran[1]} (the configs here use "
+                             f"batch {batch}, seed {seed}): its noise starts differ")
+        else:
+            from guidance.api import run_experiment
+
+            config = source.config.override(batch=batch, seed=seed)
+            name = _unique(config.experiment, names)
+            if console is not None:
+                console.rule(f"{name}  ({source.label})")
+            run_experiment(config, out=folder / "runs" / name, data_dir=data_dir,
+                           trust_pickle=trust_pickle, console=console)
+            record = read_run(folder / "runs" / name)
+        names.add(record.name)
+        records.append(record)
+    rows = [record_row(record, folder) | {"source": source.label} for record, source in zip(records, sources)]
+    rows = sort_rows(rows, sort)
+    write_rows(folder, "compare", rows)
+    draw_comparison(folder, records)
+    if notes:
+        (folder / "notes.txt").write_text("\n".join(notes) + "\n")
+    return Comparison(folder, rows, notes)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+    candidate, n = slug, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{slug}-{n}"
+    return candidate
+
+
+def draw_comparison(folder: Path, records: list[RunRecord], image: int = 0) -> None:
+    """snapshots.png and curves.png for runs that saved images and a log."""
+    from guidance.figures import comparison_curves, comparison_snapshots
+
+    with_images = [(r.name, r.images()) for r in records]
+    entries = [(name, arrays["frames"], arrays["steps"]) for name, arrays in with_images if arrays is not None]
+    if entries:
+        comparison_snapshots(folder / "snapshots.png", entries, image)
+    logged = [(r.name, r.log) for r in records if r.log]
+    if logged:
+        comparison_curves(folder / "curves.png", logged)
+
+
+def showcase_configs() -> list[Path]:
+    """The four showcase experiments, from the repository's experiments/ folder."""
+    paths = [EXPERIMENTS_DIR / f"{name}.toml" for name in SHOWCASE]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ConfigError(f"the showcase needs the repository's experiment configs; missing: {', '.join(missing)}")
+    return paths
+
