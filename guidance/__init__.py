@@ -19,6 +19,7 @@ _EXPORTS = {
     "make_start": "guidance.starts",
     "GuidedModel": "guidance.models", "load_model": "guidance.models", "save_model": "guidance.models",
     "GuideError": "guidance.errors",
+    "compare_runs": "guidance.compare", "read_run": "guidance.browse", "list_runs": "guidance.browse",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -116,7 +116,8 @@ def record_row(record: RunRecord, root: Path | None = None) -> dict[str, Any]:
     summary = record.summary or {"config": record.config, "status": "incomplete",
                                  "steps_done": record.log[-1]["step"] if record.log else 0}
     row = run_row(summary, record.name, run_date(record))
-    row["folder"] = str(record.folder.relative_to(root) if root else record.folder)
+    inside = root is not None and record.folder.resolve().is_relative_to(root.resolve())
+    row["folder"] = str(record.folder.resolve().relative_to(root.resolve()) if inside else record.folder)
     return row
 
 

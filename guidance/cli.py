@@ -243,10 +243,10 @@ def compare_command(
     """Run configs on the same starts and seeds; one table, snapshots and curves side by side."""
     with _UserErrors(verbose):
         _check_count("batch", batch)
-        from guidance.compare import compare
+        from guidance.compare import compare_runs
 
         console = _console()
-        comparison = compare(sources, out=out, batch=batch, seed=seed, sort=sort, data_dir=data,
+        comparison = compare_runs(sources, out=out, batch=batch, seed=seed, sort=sort, data_dir=data,
                              trust_pickle=trust_pickle, console=console)
         _report_comparison(console, comparison)
 
@@ -262,10 +262,10 @@ def showcase(
     """Regenerate results/showcase: the write-up's flip, noise + l1, and both robust generations."""
     with _UserErrors(verbose):
         _check_count("batch", batch)
-        from guidance.compare import compare, showcase_configs
+        from guidance.compare import compare_runs, showcase_configs
 
         console = _console()
-        comparison = compare(showcase_configs(), out=out, batch=batch, seed=seed, data_dir=data, console=console)
+        comparison = compare_runs(showcase_configs(), out=out, batch=batch, seed=seed, data_dir=data, console=console)
         _report_comparison(console, comparison)
 
 
@@ -301,6 +301,9 @@ def show(
 
         _check_count("images", images)
         record = read_run(run_folder)
+        arrays = record.images()
+        steps = [int(s) for s in arrays["steps"]] if arrays is not None else []
+        chosen = pick_frames(steps, frames) if arrays is not None else []  # a bad --frames fails before printing
         console = _console()
         console.print(f"[bold]{record.name}[/]  {record.folder}  [dim]{STATES.get(record.state, record.state)}[/]")
         console.print(config_table(record.config))
@@ -308,15 +311,12 @@ def show(
             console.print(log_table(record.log))
         if record.summary:
             console.print(run_table(record.summary))
-        arrays = record.images()
         if arrays is None:
             console.print("[yellow]no images.npz: this run saved no images[/]")
         else:
-            steps = [int(s) for s in arrays["steps"]]
-            labels = [f"#{i} {image['start']}" for i, image in enumerate((record.summary or {}).get("images", []))]
             shown = list(range(min(images, arrays["frames"].shape[1])))
-            labels = labels or [f"#{i}" for i in shown]
-            console.print(frames_view(arrays["frames"], steps, pick_frames(steps, frames), shown, labels))
+            labels = [f"#{i} {image['start']}" for i, image in enumerate((record.summary or {}).get("images", []))]
+            console.print(frames_view(arrays["frames"], steps, chosen, shown, labels or [f"#{i}" for i in shown]))
         if png:
             from guidance.browse import write_missing_pictures
 

@@ -82,7 +82,7 @@ def comparison_folder(out: str | Path | None) -> Path:
     return folder
 
 
-def compare(
+def compare_runs(
     paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
     sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
 ) -> Comparison:
