@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 
 from guidance.errors import RunFolderError
 from guidance.runs import RUN_FORMAT, load_images
@@ -36,7 +37,11 @@ class RunRecord:
     folder: Path
     config: dict[str, Any]
     summary: dict[str, Any] | None
-    log: list[dict[str, Any]] = field(default_factory=list)
+
+    @cached_property
+    def log(self) -> list[dict[str, Any]]:
+        """metrics.jsonl rows, read on first use (`guide list` never needs them)."""
+        return _read_log(self.folder / "metrics.jsonl")
 
     @property
     def state(self) -> str:
@@ -76,7 +81,7 @@ def read_run(folder: str | Path) -> RunRecord:
         config = tomllib.loads(config_path.read_text()) if config_path.is_file() else summary["config"]
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RunFolderError(f"{config_path} is corrupt ({error})") from None
-    return RunRecord(folder, config, summary, _read_log(folder / "metrics.jsonl"))
+    return RunRecord(folder, config, summary)
 
 
 def _read_log(path: Path) -> list[dict[str, Any]]:

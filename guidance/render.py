@@ -6,6 +6,7 @@ arrays) and return rich objects; the CLI prints them.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -116,12 +117,18 @@ def terminal_image(image: np.ndarray) -> Text:
     if pixels.shape[0] % 2:
         pixels = np.vstack([pixels, np.zeros((1, pixels.shape[1]), dtype=int)])
     text = Text()
-    for top_row, bottom_row in zip(pixels[0::2], pixels[1::2]):
+    for top_row, bottom_row in zip(pixels[0::2].tolist(), pixels[1::2].tolist()):
         for top, bottom in zip(top_row, bottom_row):
-            text.append("▀", Style(color=Color.from_rgb(top, top, top), bgcolor=Color.from_rgb(bottom, bottom, bottom)))
+            text.append("▀", _half_block_style(top, bottom))
         text.append("\n")
     text.rstrip()
     return text
+
+
+@functools.lru_cache(maxsize=None)
+def _half_block_style(top: int, bottom: int) -> Style:
+    """Grey top pixel as the colour, grey bottom pixel as the background (made once per pair)."""
+    return Style(color=Color.from_rgb(top, top, top), bgcolor=Color.from_rgb(bottom, bottom, bottom))
 
 
 def image_row(images: list[np.ndarray], captions: list[str]) -> Table:
