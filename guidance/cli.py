@@ -241,14 +241,7 @@ def compare_command(
     verbose: Verbose = False,
 ) -> None:
     """Run configs on the same starts and seeds; one table, snapshots and curves side by side."""
-    with _UserErrors(verbose):
-        _check_count("batch", batch)
-        from guidance.compare import compare_runs
-
-        console = _console()
-        comparison = compare_runs(sources, out=out, batch=batch, seed=seed, sort=sort, data_dir=data,
-                             trust_pickle=trust_pickle, console=console)
-        _report_comparison(console, comparison)
+    _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose)
 
 
 @app.command()
@@ -260,12 +253,20 @@ def showcase(
     verbose: Verbose = False,
 ) -> None:
     """Regenerate results/showcase: the write-up's flip, noise + l1, and both robust generations."""
+    from guidance.compare import showcase_configs
+
+    _compare(showcase_configs, out, batch, seed, None, data, False, verbose)
+
+
+def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose) -> None:
+    """compare and showcase: `sources` is a list of paths, or a function returning one (may fail)."""
     with _UserErrors(verbose):
         _check_count("batch", batch)
-        from guidance.compare import compare_runs, showcase_configs
+        from guidance.compare import compare_runs
 
         console = _console()
-        comparison = compare_runs(showcase_configs(), out=out, batch=batch, seed=seed, data_dir=data, console=console)
+        comparison = compare_runs(sources() if callable(sources) else sources, out=out, batch=batch, seed=seed,
+                                  sort=sort, data_dir=data, trust_pickle=trust_pickle, console=console)
         _report_comparison(console, comparison)
 
 

@@ -173,7 +173,8 @@ def config_table(config: dict[str, Any], title: str = "config") -> Table:
 
 def log_table(log: list[dict[str, Any]], limit: int = 12) -> Table:
     """metrics.jsonl as a table: step, step size, loss, p(target), each regulariser term."""
-    shown = log if len(log) <= limit else [log[round(i * (len(log) - 1) / (limit - 1))] for i in range(limit)]
+    stride = -(-len(log) // limit)  # every stride-th row, so the steps shown stay evenly spaced
+    shown = log[::stride] + ([log[-1]] if (len(log) - 1) % stride else [])
     terms = [key for key in (log[0] if log else {}) if key.startswith("term_") and key != "term_loss"]
     table = Table(title=f"log ({len(log)} rows in metrics.jsonl{', every row shown' if len(log) <= limit else ''})",
                   title_justify="left")

@@ -97,6 +97,8 @@ def format_cell(column: str, value: Any) -> str:
         return f"{value:.4f}"
     if column in ("l2_mean", "linf_mean", "diversity"):
         return f"{value:.3f}"
+    if column == "date":
+        return str(value)[:16]  # to the minute
     if column == "wall_s":
         return f"{value:.1f}"
     if isinstance(value, float):
