@@ -22,8 +22,8 @@ def data_dir(full_mnist):
     return full_mnist.source.removeprefix("mnist:")
 
 
-def run(tmp_path, name, *options):
-    out = tmp_path / name.replace(".toml", "")
+def run(tmp_path, name, *options, folder=None):
+    out = tmp_path / (folder or name.replace(".toml", ""))
     result = runner.invoke(app, ["run", "--config", str(EXPERIMENTS / name), "--out", str(out), *map(str, options)])
     assert result.exit_code == 0, result.output
     return json.loads((out / "summary.json").read_text())
@@ -50,7 +50,7 @@ def test_noise_becomes_real_eights_on_the_robust_model_only(data_dir, tmp_path):
     assert robust["config"]["batch"] == 64
     assert robust["verdicts"]["generated"] >= 0.8 * 64
     assert robust["diversity"]["ratio"] >= 0.5  # not one 8 drawn 64 times
-    standard = run(tmp_path, "generate-noise.toml", "--model", "default", "--experiment", "standard", "--data", data_dir)
+    standard = run(tmp_path, "generate-noise.toml", "--model", "default", "--data", data_dir, folder="standard")
     assert standard["verdicts"]["generated"] <= 0.1 * 64
     assert standard["mean_p_target"] >= 0.99  # the standard model is just as sure: it was fooled
 
