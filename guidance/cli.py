@@ -78,7 +78,7 @@ def train(
     batch_size: Annotated[Optional[int], typer.Option(help="Training batch size.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,
     train_limit: Annotated[Optional[int], typer.Option(help="Train on at most this many images (0 = all).")] = None,
-    robust: Annotated[bool, typer.Option("--robust", help="Adversarial training: the 'robust' preset's PGD (L2, eps 2.0, 5 steps).")] = False,
+    robust: Annotated[bool, typer.Option("--robust", help="Adversarial training: the 'robust' preset (L2 PGD, eps 3.0, 5 steps, 5 epochs).")] = False,
     norm: Annotated[Optional[str], typer.Option(help="PGD norm for adversarial training: l2, linf, or none.")] = None,
     pgd_eps: Annotated[Optional[float], typer.Option(help="PGD radius in pixel units.")] = None,
     pgd_steps: Annotated[Optional[int], typer.Option(help="PGD steps per training batch.")] = None,

@@ -9,16 +9,14 @@ runs/ with the run folders it made.
 
 from __future__ import annotations
 
-import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from guidance.browse import RunRecord, read_run, record_row
 from guidance.config import RunConfig
-from guidance.errors import ConfigError, RunFolderError
-from guidance.paths import runs_dir
+from guidance.errors import ConfigError
+from guidance.runs import new_output_folder, slug
 from guidance.tables import sort_rows, write_rows
 
 SHOWCASE = ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
@@ -67,21 +65,6 @@ def read_sources(paths: list[str | Path]) -> list[Source]:
     return sources
 
 
-def comparison_folder(out: str | Path | None) -> Path:
-    if out is not None:
-        folder = Path(out)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise RunFolderError(f"--out {folder} already exists and is not empty; comparisons never overwrite")
-    else:
-        folder = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-compare"
-        n = 1
-        while folder.exists():
-            n += 1
-            folder = folder.with_name(f"{time.strftime('%Y%m%d-%H%M%S')}-compare-{n}")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def compare_runs(
     paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
     sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
@@ -93,7 +76,7 @@ def compare_runs(
     batch = batch or (first.batch if first else None)
     seed = seed if seed is not None else (first.seed if first else None)
     notes: list[str] = []
-    folder = comparison_folder(out)
+    folder = new_output_folder(out, "compare", "comparisons")
     records, names = [], set()
     for source in sources:
         if source.record is not None:
@@ -107,12 +90,12 @@ def compare_runs(
 
             config = source.config.override(batch=batch, seed=seed)
             name = _unique(config.experiment, names)
+            names.add(name)
             if console is not None:
                 console.rule(f"{name}  ({source.label})")
             run_experiment(config, out=folder / "runs" / name, data_dir=data_dir,
                            trust_pickle=trust_pickle, console=console)
             record = read_run(folder / "runs" / name)
-        names.add(record.name)
         records.append(record)
     rows = [record_row(record, folder) | {"source": source.label} for record, source in zip(records, sources)]
     rows = sort_rows(rows, sort)
@@ -124,11 +107,10 @@ def compare_runs(
 
 
 def _unique(name: str, taken: set[str]) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
-    candidate, n = slug, 1
+    candidate, n = slug(name), 1
     while candidate in taken:
         n += 1
-        candidate = f"{slug}-{n}"
+        candidate = f"{slug(name)}-{n}"
     return candidate
 
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastai.callback.core import Callback
 from torch import nn
 
-from guidance.steps import per_image_norm, project_ball
+from guidance.steps import STEP_RULES, per_image_norm, project_ball
 
 EVAL_IMAGES = 1000  # robust accuracy is measured on the first 1000 test images
 EVAL_STEPS_FACTOR = 4  # evaluation PGD runs 4x the training steps (at least 20): a stronger attack
@@ -46,19 +46,18 @@ def pgd(
     else:
         noise = noise * eps
     adversarial = (images + noise).clamp(0, 1)
+    ascend = STEP_RULES.get("normalized" if norm == "l2" else "sign")()  # the guidance loop's own step rules
     for _ in range(steps):
         adversarial.requires_grad_(True)
         with torch.enable_grad():
             loss = loss_func(model(adversarial), labels)
             grad = torch.autograd.grad(loss, adversarial)[0]
+        adversarial.requires_grad_(False)
         with torch.no_grad():
-            if norm == "l2":
-                adversarial = adversarial + step_size * grad / per_image_norm(grad).clamp(min=1e-12)
-            else:
-                adversarial = adversarial + step_size * grad.sign()
+            ascend(adversarial, -grad, step_size)  # a step rule descends: hand it -grad to raise the loss
             project_ball(adversarial, images, eps, norm)
             adversarial.clamp_(0, 1)
-    return adversarial.detach()
+    return adversarial
 
 
 class AdversarialTraining(Callback):

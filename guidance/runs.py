@@ -24,8 +24,13 @@ from guidance.paths import runs_dir
 RUN_FORMAT = "guide-run/1"
 
 
-def create_run_folder(config: RunConfig, out: str | Path | None = None) -> Path:
-    """Make the folder a run writes into and put its config.toml there first.
+def slug(name: str) -> str:
+    """A name made safe for a folder: runs of other characters become '-'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+
+
+def new_output_folder(out: str | Path | None, name: str, what: str = "runs") -> Path:
+    """Create the folder a run or comparison writes into; never one that already holds something.
 
     With `out`, that folder (refused if it exists and is not empty); without, a new
     time-stamped folder under the runs directory.
@@ -33,19 +38,27 @@ def create_run_folder(config: RunConfig, out: str | Path | None = None) -> Path:
     if out is not None:
         folder = Path(out)
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise RunFolderError(f"--out {folder} already exists and is not empty; runs never overwrite")
+            raise RunFolderError(f"--out {folder} already exists and is not empty; {what} never overwrite")
     else:
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.experiment).strip("-") or "run"
-        base = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+        base = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(name)}"
         folder, n = base, 1
         while folder.exists():
             n += 1
             folder = base.with_name(f"{base.name}-{n}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunFolderError(f"cannot create folder {folder} ({error.strerror})") from None
+    return folder
+
+
+def create_run_folder(config: RunConfig, out: str | Path | None = None) -> Path:
+    """Make the folder a run writes into and put its config.toml there first."""
+    folder = new_output_folder(out, config.experiment)
+    try:
         (folder / "config.toml").write_text(config.to_toml())
     except OSError as error:
-        raise RunFolderError(f"cannot create run folder {folder} ({error.strerror})") from None
+        raise RunFolderError(f"cannot write {folder / 'config.toml'} ({error.strerror})") from None
     return folder
 
 

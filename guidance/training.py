@@ -200,8 +200,7 @@ def measure_robustness(model: GuidedModel, data: MnistData, config: TrainConfig)
     from guidance.robust import robust_accuracy
 
     labels = task_labels(data.test_labels, config)
-    norm = config.robust if config.robust != "none" else "l2"
-    return robust_accuracy(model, data.test_images, labels, norm, config.robust_eps, config.robust_steps).to_dict()
+    return robust_accuracy(model, data.test_images, labels, config.robust, config.robust_eps, config.robust_steps).to_dict()
 
 
 def describe(
