@@ -19,11 +19,11 @@ from rich.table import Table
 
 from guidance.api import load_guided_model, load_run_judge
 from guidance.config import RunConfig
-from guidance.data import load_mnist
-from guidance.loop import guide
-from guidance.starts import make_start
-from guidance.training import as_pixels
-from guidance.verdict import judge_images, verdict_counts
+from guidance.data.images import as_pixels
+from guidance.data.mnist import load_mnist
+from guidance.optimize.loop import guide
+from guidance.optimize.starts import make_start
+from guidance.verdicts.judge import judge_images, verdict_counts
 
 
 def main() -> None:

@@ -26,8 +26,8 @@ from rich.table import Table
 
 from guidance.api import load_guided_model
 from guidance.config import RunConfig
-from guidance.loop import guide
-from guidance.starts import make_start
+from guidance.optimize.loop import guide
+from guidance.optimize.starts import make_start
 
 
 def bare_loop(model, start: torch.Tensor, steps: int, lr: float) -> torch.Tensor:

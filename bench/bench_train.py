@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from guidance.config import TrainConfig
-from guidance.data import load_mnist
-from guidance.training import train_classifier
+from guidance.data.mnist import load_mnist
+from guidance.training.classifier import train_classifier
 
 
 def main() -> None:

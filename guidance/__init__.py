@@ -12,14 +12,14 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "RunConfig": "guidance.config", "TrainConfig": "guidance.config", "MODEL_PRESETS": "guidance.config",
-    "load_mnist": "guidance.data", "MnistData": "guidance.data",
+    "load_mnist": "guidance.data.mnist", "MnistData": "guidance.data.mnist",
     "train_model": "guidance.api", "load_guided_model": "guidance.api", "run_experiment": "guidance.api",
-    "RunOutcome": "guidance.api",
-    "guide": "guidance.loop", "Callback": "guidance.loop", "GuideResult": "guidance.loop",
-    "make_start": "guidance.starts",
-    "GuidedModel": "guidance.models", "load_model": "guidance.models", "save_model": "guidance.models",
+    "RunOutcome": "guidance.api", "compare_runs": "guidance.api",
+    "guide": "guidance.optimize.loop", "Callback": "guidance.optimize.loop", "GuideResult": "guidance.optimize.loop",
+    "make_start": "guidance.optimize.starts",
+    "GuidedModel": "guidance.models.guided", "load_model": "guidance.models.store", "save_model": "guidance.models.store",
     "GuideError": "guidance.errors",
-    "compare_runs": "guidance.compare", "read_run": "guidance.browse", "list_runs": "guidance.browse",
+    "read_run": "guidance.runs.browse", "list_runs": "guidance.runs.browse",
 }
 __all__ = sorted(_EXPORTS)
 

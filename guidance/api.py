@@ -13,12 +13,17 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from guidance.config import RunConfig, TrainConfig
-from guidance.data import MnistData, load_mnist
-from guidance.loop import Callback, GuideResult, guide, resolve_device
-from guidance.models import GuidedModel, load_model, preset_folder, resolve_model, save_model
+from guidance.data.mnist import MnistData, load_mnist
+from guidance.models.guided import GuidedModel
+from guidance.models.store import load_model, preset_folder, save_model
+from guidance.optimize.loop import Callback, GuideResult, guide, resolve_device
+from guidance.training.presets import resolve_model
+
+if TYPE_CHECKING:
+    from guidance.runs.compare import Comparison
 
 
 def _data_loader(data_dir: str | Path | None, console) -> Callable[[], MnistData]:
@@ -37,7 +42,7 @@ def _data_loader(data_dir: str | Path | None, console) -> Callable[[], MnistData
 def _training_callbacks(console) -> list:
     if console is None:
         return []
-    from guidance.training import RichProgress
+    from guidance.training.classifier import RichProgress
 
     return [RichProgress(console)]
 
@@ -47,8 +52,8 @@ def train_model(
     console=None, name: str = "model",
 ) -> tuple[GuidedModel, Path, bool]:
     """Train (or reuse from the cache) a classifier; returns (model, folder, reused)."""
-    from guidance.architectures import check_architecture
-    from guidance.training import train_classifier
+    from guidance.models.architectures import check_architecture
+    from guidance.training.classifier import train_classifier
 
     check_architecture(config.arch)
     data = _data_loader(data_dir, console)()
@@ -92,9 +97,9 @@ def run_experiment(
     model: GuidedModel | None = None,
 ) -> RunOutcome:
     """Load the model and start images, guide, and save a run folder (see runs.py)."""
-    from guidance.callbacks import JsonlLog, RichProgress
-    from guidance.runs import create_run_folder, summarize, write_run
-    from guidance.starts import make_start
+    from guidance.optimize.callbacks import JsonlLog, RichProgress
+    from guidance.optimize.starts import make_start
+    from guidance.runs.folders import create_run_folder, summarize, write_run
 
     resolve_device(config.device)  # fail before anything is written
     data = _data_loader(data_dir, console)
@@ -109,7 +114,7 @@ def run_experiment(
     data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
-        from guidance.verdict import diversity
+        from guidance.verdicts.metrics import diversity
 
         verdicts = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target, data=data)
         add_verdicts(summary, verdicts)
@@ -127,7 +132,7 @@ def load_run_judge(
 
     Pass the caller's `data` loader to reuse MNIST already in memory.
     """
-    from guidance.verdict import load_judge
+    from guidance.verdicts.judge import load_judge
 
     def announce(judge_folder: Path) -> list:
         if console is not None:
@@ -142,7 +147,7 @@ def judge_run(
     data: Callable[[], MnistData] | None = None,
 ) -> list[dict]:
     """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target."""
-    from guidance.verdict import judge_images
+    from guidance.verdicts.judge import judge_images
 
     judge = load_run_judge(config.target, data_dir, console, judge_folder, data)
     return judge_images(judge, images, model, config.target, config.threshold, guided_p)
@@ -150,7 +155,7 @@ def judge_run(
 
 def add_verdicts(summary: dict[str, Any], verdicts: list[dict]) -> None:
     """Merge per-image verdicts and their counts into a run summary."""
-    from guidance.verdict import verdict_counts
+    from guidance.verdicts.judge import verdict_counts
 
     for image, verdict in zip(summary["images"], verdicts):
         image.update({k: v for k, v in verdict.items() if k != "p_target"})
@@ -165,8 +170,9 @@ def judge_path(
     """Judge a run folder, a folder of PNGs or an .npz after the fact; returns a rich table."""
     import torch
 
-    from guidance.render import verdict_table
-    from guidance.verdict import load_images_to_judge, verdict_counts
+    from guidance.runs.folders import load_images_to_judge
+    from guidance.runs.render import verdict_table
+    from guidance.verdicts.judge import verdict_counts
 
     images = torch.from_numpy(load_images_to_judge(path)).unsqueeze(1)
     config, run_p = RunConfig(), None
@@ -182,3 +188,50 @@ def judge_path(
     guided = load_guided_model(model or "default", config.target, trust_pickle, data_dir, console)
     verdicts = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p)
     return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target)
+
+
+def compare_runs(
+    paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
+    sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
+) -> Comparison:
+    """Run the configs that have not run, then tabulate and draw every run side by side.
+
+    Sources are experiment configs (.toml) or run folders, mixed; see ``guidance.runs.compare``.
+    """
+    from guidance.runs.browse import read_run, record_row
+    from guidance.runs.compare import Comparison, draw_comparison, read_sources, unique_name
+    from guidance.runs.folders import new_output_folder
+    from guidance.runs.tables import sort_rows, write_rows
+
+    sources = read_sources(paths)
+    sort_rows([], sort)  # an unknown --sort column fails now, not after the runs
+    first = next((s.config for s in sources if s.config), None)
+    batch = batch or (first.batch if first else None)
+    seed = seed if seed is not None else (first.seed if first else None)
+    notes: list[str] = []
+    folder = new_output_folder(out, "compare", "comparisons")
+    records, names = [], set()
+    for source in sources:
+        if source.record is not None:
+            record = source.record
+            ran = (record.config.get("batch"), record.config.get("seed"))
+            if first and ran != (batch, seed):
+                notes.append(f"{source.label} ran with batch {ran[0]}, seed {ran[1]} (the configs here use "
+                             f"batch {batch}, seed {seed}): its noise starts differ")
+        else:
+            config = source.config.override(batch=batch, seed=seed)
+            name = unique_name(config.experiment, names)
+            names.add(name)
+            if console is not None:
+                console.rule(f"{name}  ({source.label})")
+            run_experiment(config, out=folder / "runs" / name, data_dir=data_dir,
+                           trust_pickle=trust_pickle, console=console)
+            record = read_run(folder / "runs" / name)
+        records.append(record)
+    rows = [record_row(record, folder) | {"source": source.label} for record, source in zip(records, sources)]
+    rows = sort_rows(rows, sort)
+    write_rows(folder, "compare", rows)
+    draw_comparison(folder, records)
+    if notes:
+        (folder / "notes.txt").write_text("\n".join(notes) + "\n")
+    return Comparison(folder, rows, notes)

@@ -32,6 +32,7 @@ def _quiet_library_warnings() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks instead of one-line errors.")]
+TrustPickle = Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a fastai learner .pkl (runs code from the file).")]
 DataDir = Annotated[Optional[Path], typer.Option("--data", help="MNIST folder (torchvision layout); else $GUIDE_DATA, the cache, a download, or the embedded sample.")]
 
 
@@ -106,7 +107,7 @@ def train(
 
         console = _console()
         model, folder, reused = train_model(config, out=out, data_dir=data, console=console, name=preset)
-        from guidance.render import train_table
+        from guidance.runs.render import train_table
 
         if reused:
             console.print(f"already trained with this config: reusing {folder}")
@@ -121,7 +122,7 @@ def run(
     config_file: Annotated[Optional[Path], typer.Option("--config", help="Experiment TOML; options given here override it.")] = None,
     experiment: Annotated[Optional[str], typer.Option(help="Name for the run folder and tables.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Preset (default, blog), model folder, or fastai learner .pkl.")] = None,
-    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a learner .pkl (runs code from the file).")] = False,
+    trust_pickle: TrustPickle = False,
     target: Annotated[Optional[int], typer.Option(help="Class to push toward (0-9).")] = None,
     start: Annotated[Optional[str], typer.Option(help="noise, noise:gaussian, blank, digit:N, digit:N@I or file:PATH.")] = None,
     batch: Annotated[Optional[int], typer.Option(help="Images optimised at once.")] = None,
@@ -169,7 +170,7 @@ def run(
 
 
 def _report_run(console, outcome: Any) -> None:
-    from guidance.render import image_row, run_table
+    from guidance.runs.render import image_row, run_table
 
     summary, folder = outcome.summary, outcome.folder
     console.print(run_table(summary))
@@ -194,7 +195,7 @@ def _report_run(console, outcome: Any) -> None:
 def judge_command(
     path: Annotated[str, typer.Argument(help="A run folder, a folder of 28x28 PNGs, an .npz of images, or 'train' to train the judge.")],
     model: Annotated[Optional[str], typer.Option(help="The guided model the images were made for (default: the run's own, else 'default').")] = None,
-    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a learner .pkl.")] = False,
+    trust_pickle: TrustPickle = False,
     target: Annotated[Optional[int], typer.Option(help="Target class (default: the run's, else 8).")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="p(target) that counts as sure (default: the run's, else 0.99).")] = None,
     judge_dir: Annotated[Optional[Path], typer.Option("--judge", help="Judge model folder (default: the cached judge).")] = None,
@@ -207,7 +208,7 @@ def judge_command(
         if path == "train" and not Path(path).exists():
             from guidance.api import train_model
             from guidance.config import JUDGE_CONFIG
-            from guidance.render import train_table
+            from guidance.runs.render import train_table
 
             judge_model, folder, reused = train_model(JUDGE_CONFIG, data_dir=data, console=console, name="judge")
             if reused:
@@ -236,7 +237,7 @@ def compare_command(
     batch: Annotated[Optional[int], typer.Option(help="Images per config (default: the first config's).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every config (default: the first config's).")] = None,
     sort: SortOption = None,
-    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling learner .pkl models.")] = False,
+    trust_pickle: TrustPickle = False,
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
@@ -253,7 +254,7 @@ def showcase(
     verbose: Verbose = False,
 ) -> None:
     """Regenerate results/showcase: the write-up's flip, noise + l1, and both robust generations."""
-    from guidance.compare import showcase_configs
+    from guidance.runs.compare import showcase_configs
 
     _compare(showcase_configs, out, batch, seed, None, data, False, verbose)
 
@@ -262,7 +263,7 @@ def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose) -> No
     """compare and showcase: `sources` is a list of paths, or a function returning one (may fail)."""
     with _UserErrors(verbose):
         _check_count("batch", batch)
-        from guidance.compare import compare_runs
+        from guidance.api import compare_runs
 
         console = _console()
         comparison = compare_runs(sources() if callable(sources) else sources, out=out, batch=batch, seed=seed,
@@ -276,7 +277,7 @@ def _check_count(name: str, value: int | None) -> None:
 
 
 def _report_comparison(console, comparison: Any) -> None:
-    from guidance.tables import COMPARE_COLUMNS, rows_table
+    from guidance.runs.tables import COMPARE_COLUMNS, rows_table
 
     console.print(rows_table(comparison.rows, COMPARE_COLUMNS, title=f"comparison: {comparison.folder}"))
     for note in comparison.notes:
@@ -297,8 +298,8 @@ def show(
 ) -> None:
     """A run's config, log, verdicts and image sequence, drawn in the terminal."""
     with _UserErrors(verbose):
-        from guidance.browse import STATES, read_run
-        from guidance.render import config_table, frames_view, log_table, pick_frames, run_table
+        from guidance.runs.browse import STATES, read_run
+        from guidance.runs.render import config_table, frames_view, log_table, pick_frames, run_table
 
         _check_count("images", images)
         record = read_run(run_folder)
@@ -319,7 +320,7 @@ def show(
             labels = [f"#{i} {image['start']}" for i, image in enumerate((record.summary or {}).get("images", []))]
             console.print(frames_view(arrays["frames"], steps, chosen, shown, labels or [f"#{i}" for i in shown]))
         if png:
-            from guidance.browse import write_missing_pictures
+            from guidance.runs.browse import write_missing_pictures
 
             for note in write_missing_pictures(record):
                 console.print(note)
@@ -334,9 +335,9 @@ def list_command(
 ) -> None:
     """Every run under the results folder: experiment, date, model, steps, verdicts, mean p(target)."""
     with _UserErrors(verbose):
-        from guidance.browse import list_runs
         from guidance.paths import runs_dir
-        from guidance.tables import LIST_COLUMNS, rows_table
+        from guidance.runs.browse import list_runs
+        from guidance.runs.tables import LIST_COLUMNS, rows_table
 
         root = root or runs_dir()
         rows, notes = list_runs(root, experiment, sort)

@@ -20,14 +20,14 @@ def isolated_folders(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def sample():
-    from guidance.data import load_sample
+    from guidance.data.mnist import load_sample
 
     return load_sample()
 
 
 @pytest.fixture(scope="session")
 def full_mnist():
-    from guidance.data import load_mnist
+    from guidance.data.mnist import load_mnist
 
     root = os.environ.get("GUIDE_DATA") or (FULL_MNIST if FULL_MNIST.is_dir() else None)
     if root is None:
@@ -39,13 +39,13 @@ def full_mnist():
 def tiny_model(sample):
     """The default CNN trained for 2 quick epochs on the 4,000-image sample (~5 s)."""
     from guidance.config import TrainConfig
-    from guidance.training import train_classifier
+    from guidance.training.classifier import train_classifier
 
     return train_classifier(TrainConfig(epochs=2, lr=1e-2), sample, name="tiny")
 
 
 @pytest.fixture(scope="session")
 def tiny_model_folder(tiny_model, tmp_path_factory):
-    from guidance.models import save_model
+    from guidance.models.store import save_model
 
     return save_model(tiny_model, tmp_path_factory.mktemp("models") / "tiny")

@@ -120,7 +120,7 @@ def finished_run(tiny_model_folder, tmp_path_factory):
 
 
 def test_run_folder_is_complete_and_consistent(finished_run, tiny_model_folder):
-    from guidance.models import load_model
+    from guidance.models.store import load_model
 
     out, output = finished_run
     summary = json.loads((out / "summary.json").read_text())

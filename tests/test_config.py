@@ -79,8 +79,8 @@ def test_bad_train_values_are_refused(changes, message):
 
 def test_choices_match_the_registries():
     """config.CHOICES lets typos fail before torch loads; it must list exactly the registries."""
-    from guidance.objectives import LOSSES
-    from guidance.steps import SCHEDULES, STEP_RULES
+    from guidance.optimize.objectives import LOSSES
+    from guidance.optimize.steps import SCHEDULES, STEP_RULES
 
     assert CHOICES["loss"] == LOSSES.names()
     assert CHOICES["step"] == STEP_RULES.names()

@@ -70,8 +70,8 @@ def test_judge_accuracy_real_eights_and_noise(data_dir, full_mnist):
     import torch
 
     from guidance.api import load_guided_model, load_run_judge
-    from guidance.training import as_pixels
-    from guidance.verdict import judge_images, verdict_counts
+    from guidance.data.images import as_pixels
+    from guidance.verdicts.judge import judge_images, verdict_counts
 
     judge = load_run_judge(8, data_dir)
     assert judge.model.info["test"]["error_rate"] <= 0.01

@@ -31,7 +31,7 @@ def run(tmp_path, name, *options, folder=None):
 
 def test_robust_model_reports_robust_accuracy(data_dir, full_mnist):
     from guidance.config import MODEL_PRESETS
-    from guidance.models import preset_folder
+    from guidance.models.store import preset_folder
 
     result = runner.invoke(app, ["train", "--robust", "--data", data_dir])
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ from pathlib import Path
 from torch import nn
 
 from guidance.errors import ModelError
-from guidance.models import GuidedModel
+from guidance.models.guided import GuidedModel
 
 
 def load_fastai_learner(path: str | Path, target: int, trust_pickle: bool) -> GuidedModel:

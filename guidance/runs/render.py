@@ -16,16 +16,6 @@ from rich.table import Table
 from rich.text import Text
 
 
-def progress_bar(label: str, detail: str, console=None):
-    """A rich progress bar: label, bar, done/total, a detail column, elapsed time."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(detail), TimeElapsedColumn(),
-        console=console,
-    )
-
-
 def train_table(info: dict[str, Any], folder: str) -> Table:
     """The final report of `guide train`: test metrics, confusion matrix, wall time."""
     test = info["test"]

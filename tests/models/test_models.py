@@ -8,8 +8,8 @@ import torch
 
 from guidance.config import TrainConfig
 from guidance.errors import ConfigError, ModelError, TrainingDiverged
-from guidance.models import load_model, save_model
-from guidance.training import evaluate, train_classifier
+from guidance.models.store import load_model, save_model
+from guidance.training.classifier import evaluate, train_classifier
 
 
 def test_tiny_model_learns_and_reports_metrics(tiny_model, sample):
@@ -61,14 +61,14 @@ def test_training_that_diverges_raises_and_saves_nothing(sample):
 
 
 def test_unknown_architecture_suggests_timm_names():
-    from guidance.architectures import check_architecture
+    from guidance.models.architectures import check_architecture
 
     with pytest.raises(ConfigError, match="did you mean 'resnet18'"):
         check_architecture("resnet-18")
 
 
 def test_timm_architecture_builds_for_one_channel():
-    from guidance.architectures import create_network
+    from guidance.models.architectures import create_network
 
     net = create_network("resnet18", 1, 2)
     assert net(torch.rand(2, 1, 28, 28)).shape == (2, 2)
@@ -95,14 +95,14 @@ def exported_learner(tmp_path_factory):
 
 
 def test_pickle_needs_explicit_consent(exported_learner):
-    from guidance.learner_import import load_fastai_learner
+    from guidance.models.learner_import import load_fastai_learner
 
     with pytest.raises(ModelError, match="--trust-pickle"):
         load_fastai_learner(exported_learner, 8, trust_pickle=False)
 
 
 def test_learner_import_reads_channels_normalisation_and_vocab(exported_learner):
-    from guidance.learner_import import load_fastai_learner
+    from guidance.models.learner_import import load_fastai_learner
 
     model = load_fastai_learner(exported_learner, 8, trust_pickle=True)
     assert model.channels == 3 and model.class_names == ["8", "not_8"] and model.target_index == 0
@@ -113,7 +113,7 @@ def test_learner_import_reads_channels_normalisation_and_vocab(exported_learner)
 
 
 def test_corrupt_pickle_is_one_clear_error(tmp_path):
-    from guidance.learner_import import load_fastai_learner
+    from guidance.models.learner_import import load_fastai_learner
 
     path = tmp_path / "bad.pkl"
     path.write_bytes(b"garbage")

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guidance.browse import RunRecord, read_run, record_row
 from guidance.config import RunConfig
 from guidance.errors import ConfigError
-from guidance.runs import new_output_folder, slug
-from guidance.tables import sort_rows, write_rows
+from guidance.runs.browse import RunRecord, read_run
+from guidance.runs.folders import slug
 
 SHOWCASE = ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
 @dataclass
@@ -65,48 +64,7 @@ def read_sources(paths: list[str | Path]) -> list[Source]:
     return sources
 
 
-def compare_runs(
-    paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
-    sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
-) -> Comparison:
-    """Run the configs that have not run, then tabulate and draw every run side by side."""
-    sources = read_sources(paths)
-    sort_rows([], sort)  # an unknown --sort column fails now, not after the runs
-    first = next((s.config for s in sources if s.config), None)
-    batch = batch or (first.batch if first else None)
-    seed = seed if seed is not None else (first.seed if first else None)
-    notes: list[str] = []
-    folder = new_output_folder(out, "compare", "comparisons")
-    records, names = [], set()
-    for source in sources:
-        if source.record is not None:
-            record = source.record
-            ran = (record.config.get("batch"), record.config.get("seed"))
-            if first and ran != (batch, seed):
-                notes.append(f"{source.label} ran with batch {ran[0]}, seed {ran[1]} (the configs here use "
-                             f"batch {batch}, seed {seed}): its noise starts differ")
-        else:
-            from guidance.api import run_experiment
-
-            config = source.config.override(batch=batch, seed=seed)
-            name = _unique(config.experiment, names)
-            names.add(name)
-            if console is not None:
-                console.rule(f"{name}  ({source.label})")
-            run_experiment(config, out=folder / "runs" / name, data_dir=data_dir,
-                           trust_pickle=trust_pickle, console=console)
-            record = read_run(folder / "runs" / name)
-        records.append(record)
-    rows = [record_row(record, folder) | {"source": source.label} for record, source in zip(records, sources)]
-    rows = sort_rows(rows, sort)
-    write_rows(folder, "compare", rows)
-    draw_comparison(folder, records)
-    if notes:
-        (folder / "notes.txt").write_text("\n".join(notes) + "\n")
-    return Comparison(folder, rows, notes)
-
-
-def _unique(name: str, taken: set[str]) -> str:
+def unique_name(name: str, taken: set[str]) -> str:
     candidate, n = slug(name), 1
     while candidate in taken:
         n += 1
@@ -116,7 +74,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def draw_comparison(folder: Path, records: list[RunRecord], image: int = 0) -> None:
     """snapshots.png and curves.png for runs that saved images and a log."""
-    from guidance.figures import comparison_curves, comparison_snapshots
+    from guidance.runs.figures import comparison_curves, comparison_snapshots
 
     with_images = [(r.name, r.images()) for r in records]
     entries = [(name, arrays["frames"], arrays["steps"]) for name, arrays in with_images if arrays is not None]

@@ -6,20 +6,13 @@ import torch
 from PIL import Image
 
 from guidance.config import JUDGE_CONFIG, RunConfig
+from guidance.data.images import as_pixels
 from guidance.errors import GuideError
-from guidance.loop import guide
-from guidance.starts import make_start
-from guidance.training import as_pixels, train_classifier
-from guidance.verdict import (
-    VERDICTS,
-    Judge,
-    build_realism_index,
-    decide,
-    judge_images,
-    load_images_to_judge,
-    quantize,
-    verdict_counts,
-)
+from guidance.optimize.loop import guide
+from guidance.optimize.starts import make_start
+from guidance.runs.folders import load_images_to_judge
+from guidance.training.classifier import train_classifier
+from guidance.verdicts.judge import VERDICTS, Judge, build_realism_index, decide, judge_images, quantize, verdict_counts
 
 
 @pytest.fixture(scope="module")

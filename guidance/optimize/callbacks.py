@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from guidance.loop import Callback
+from guidance.optimize.loop import Callback
 
 
 class JsonlLog(Callback):
@@ -34,7 +34,7 @@ class RichProgress(Callback):
         self.target_name = target_name
 
     def before_run(self, config, start) -> None:
-        from guidance.render import progress_bar
+        from guidance.progress import progress_bar
 
         self.progress = progress_bar(f"[bold]{config.experiment}", "p({task.fields[target]}) {task.fields[p]}", self.console)
         self.task = self.progress.add_task("guide", total=config.steps, target=self.target_name, p="-")

@@ -5,11 +5,11 @@ import torch
 from torch import nn
 
 from guidance.config import RunConfig
-from guidance.loop import Callback, guide
-from guidance.models import GuidedModel
-from guidance.objectives import LOSSES, REGULARIZERS
-from guidance.starts import make_start
-from guidance.steps import SCHEDULES, STEP_RULES
+from guidance.models.guided import GuidedModel
+from guidance.optimize.loop import Callback, guide
+from guidance.optimize.objectives import LOSSES, REGULARIZERS
+from guidance.optimize.starts import make_start
+from guidance.optimize.steps import SCHEDULES, STEP_RULES
 
 
 def noise(batch=2, seed=0):
@@ -152,7 +152,7 @@ def test_normalized_space_steps_the_network_input(tiny_model):
 
 
 def test_blur_every_k_steps_smooths_the_image(tiny_model):
-    from guidance.objectives import total_variation
+    from guidance.optimize.objectives import total_variation
 
     start = noise()
     blurred = guide(tiny_model, start, RunConfig(steps=4, lr=1e-6, blur_every=2, blur_sigma=1.0))

@@ -18,8 +18,8 @@ import numpy as np
 import tomllib
 
 from guidance.errors import RunFolderError
-from guidance.runs import RUN_FORMAT, load_images
-from guidance.tables import run_row, sort_rows
+from guidance.runs.folders import RUN_FORMAT, load_images
+from guidance.runs.tables import run_row, sort_rows
 
 STATES = {
     "finished": "finished",
@@ -144,7 +144,7 @@ def list_runs(root: str | Path, experiment: str | None = None, sort: str | None 
 
 def write_missing_pictures(record: RunRecord) -> list[str]:
     """contact.png and curves.png for a run that lacks them; returns notes on what was (not) written."""
-    from guidance import figures
+    from guidance.runs import figures
 
     notes, arrays = [], record.images()
     contact, curves = record.folder / "contact.png", record.folder / "curves.png"

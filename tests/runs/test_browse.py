@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from guidance.api import run_experiment
 from guidance.cli import app
 from guidance.config import RunConfig
-from guidance.loop import Callback
-from guidance.render import frames_view, terminal_image
-from guidance.tables import COMPARE_COLUMNS, rows_table, run_row
+from guidance.optimize.loop import Callback
+from guidance.runs.render import frames_view, terminal_image
+from guidance.runs.tables import COMPARE_COLUMNS, rows_table, run_row
 
 runner = CliRunner()
 
@@ -182,3 +182,11 @@ def test_compare_refusals(tiny_model_folder, tmp_path):
     one_line_error(invoke("compare", eight, tmp_path / "bad.toml"), "not valid TOML")
     one_line_error(invoke("compare", eight, "--sort", "speed", "--out", tmp_path / "y"), "cannot sort by 'speed'")
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
+def test_showcase_finds_the_repository_experiments():
+    from guidance.runs.compare import showcase_configs
+
+    paths = showcase_configs()
+    assert [p.stem for p in paths] == ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
+    assert all(p.is_file() for p in paths)

@@ -120,7 +120,7 @@ def summarize(
 
 def write_run(folder: Path, summary: dict[str, Any], result) -> None:
     """Write summary.json, images.npz and the pictures of a finished (or stopped) run."""
-    from guidance import figures
+    from guidance.runs import figures
 
     squeeze = lambda t: t.squeeze(-3).numpy().astype(np.float32)  # (..., 1, H, W) -> (..., H, W)
     arrays = {
@@ -134,3 +134,53 @@ def write_run(folder: Path, summary: dict[str, Any], result) -> None:
     figures.write_gif(folder / "trajectory.gif", arrays["frames"])
     figures.curves(folder / "curves.png", result.history, summary["experiment"])
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def load_images_to_judge(path: str | Path) -> np.ndarray:
+    """Images to judge from an .npz, a folder of PNGs, or a run folder: float32 (B, 28, 28) in [0, 1]."""
+    from guidance.data.images import load_image_file
+
+    path = Path(path)
+    if path.is_dir() and any((path / name).is_file() for name in ("images.npz", "summary.json", "config.toml")):
+        return load_images(path)["final"]  # a run folder
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
+        if not files:
+            raise RunFolderError(f"{path} holds no images (.png, .jpg, .bmp) and is not a run folder")
+        return np.stack([_image_file(file, load_image_file) for file in files])
+    if path.suffix == ".npz" and path.is_file():
+        return _npz_images(path)
+    raise RunFolderError(f"{path} is not a run folder, a folder of images or an .npz file")
+
+
+def _image_file(path: Path, loader) -> np.ndarray:
+    from PIL import Image
+
+    from guidance.errors import StartError
+
+    with Image.open(path) as image:
+        if image.mode not in ("L", "LA", "RGB", "RGBA", "P"):
+            raise StartError(f"{path} has image mode {image.mode}; use 8-bit greyscale or RGB")
+    return loader(path)[0, 0].numpy()
+
+
+def _npz_images(path: Path) -> np.ndarray:
+    import zipfile
+
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = archive.files
+            key = next((k for k in ("final", "images") if k in names), names[0] if len(names) == 1 else None)
+            if key is None:
+                raise RunFolderError(f"{path} holds {names or 'no arrays'}; expected 'final' or 'images'")
+            images = archive[key]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise RunFolderError(f"{path} is not a readable .npz ({error})") from None
+    images = images[None] if images.ndim == 2 else images
+    images = images[:, 0] if images.ndim == 4 and images.shape[1] == 1 else images
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
+        raise RunFolderError(f"{path}: '{key}' has shape {images.shape}; expected (B, 28, 28)")
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255
+    return images.astype(np.float32)

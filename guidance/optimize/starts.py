@@ -16,11 +16,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from guidance.data import MnistData
+from guidance.data.images import SIZE, load_image_file
+from guidance.data.mnist import MnistData
 from guidance.errors import StartError
 from guidance.registry import Registry
 
-SIZE = 28
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
@@ -99,23 +99,3 @@ def image_file(argument: str, batch: int, seed: int, data) -> Start:
     return Start(image.expand(batch, -1, -1, -1).clone(), [Path(argument).name] * batch)
 
 
-def load_image_file(path: Path) -> torch.Tensor:
-    """Read an image as a (1, 1, 28, 28) tensor in [0, 1], shrinking exact multiples of 28."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise StartError(f"start image not found: {path}")
-    try:
-        with Image.open(path) as opened:
-            image = opened.convert("L")
-    except (UnidentifiedImageError, OSError) as error:
-        raise StartError(f"cannot read {path} as an image ({error})") from None
-    width, height = image.size
-    if width != height or width % SIZE:
-        raise StartError(
-            f"{path} is {width}x{height}; the model needs 28x28 (or a multiple like 224x224): "
-            "resize it first"
-        )
-    if width != SIZE:
-        image = image.resize((SIZE, SIZE), Image.Resampling.BOX)
-    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).view(1, 1, SIZE, SIZE)

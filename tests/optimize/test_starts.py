@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from guidance.errors import ConfigError, StartError
-from guidance.starts import make_start
+from guidance.optimize.starts import make_start
 
 
 def test_noise_image_i_is_the_single_run_with_seed_plus_i():

@@ -8,12 +8,12 @@ import torch.nn.functional as F
 
 from guidance.config import RunConfig, TrainConfig
 from guidance.errors import TrainingDiverged
-from guidance.loop import guide
-from guidance.params import PARAMETERISATIONS
-from guidance.robust import AdversarialTraining, pgd
-from guidance.starts import make_start
-from guidance.steps import gaussian_blur, per_image_norm
-from guidance.verdict import diversity, mean_pairwise_distance
+from guidance.optimize.loop import guide
+from guidance.optimize.params import PARAMETERISATIONS
+from guidance.optimize.starts import make_start
+from guidance.optimize.steps import gaussian_blur, per_image_norm
+from guidance.training.robust import AdversarialTraining, pgd
+from guidance.verdicts.metrics import diversity, mean_pairwise_distance
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_eps_ramps_up_over_the_first_epoch():
 
 
 def test_robust_training_records_clean_and_robust_accuracy(sample):
-    from guidance.training import train_classifier
+    from guidance.training.classifier import train_classifier
 
     config = TrainConfig(epochs=1, lr=1e-2, train_limit=1000, robust="l2", robust_eps=1.0, robust_steps=2)
     model = train_classifier(config, sample)
@@ -61,7 +61,7 @@ def test_robust_training_records_clean_and_robust_accuracy(sample):
 
 
 def _error_on_first(model, data, n):
-    from guidance.training import evaluate
+    from guidance.training.classifier import evaluate
 
     return evaluate(model, data.test_images[:n], data.test_labels[:n], TrainConfig()).error_rate
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
 from guidance.config import JUDGE_CONFIG
-from guidance.data import MnistData
-from guidance.models import GuidedModel, load_model, preset_folder, save_model
+from guidance.data.mnist import MnistData
+from guidance.models.guided import GuidedModel
+from guidance.models.store import load_model, preset_folder, save_model
 
 VERDICTS = ("unchanged", "flip", "generated", "unrealistic")
 REALISM_QUANTILE = 0.99
@@ -71,7 +71,7 @@ def load_judge(
     else:
         folder = preset_folder(JUDGE_CONFIG, data().fingerprint)
         if not (folder / "metrics.json").is_file():
-            from guidance.training import train_classifier
+            from guidance.training.classifier import train_classifier
 
             callbacks = on_train(folder) if on_train else []
             save_model(train_classifier(JUDGE_CONFIG, data(), callbacks=callbacks, name="judge"), folder)
@@ -138,77 +138,7 @@ def judge_images(
     return results
 
 
-def mean_pairwise_distance(images: torch.Tensor) -> float:
-    """Mean L2 distance between all pairs of a batch: how different the images are from each other."""
-    flat = images.reshape(len(images), -1).float()
-    if len(flat) < 2:
-        return 0.0
-    return float(torch.cdist(flat, flat).sum() / (len(flat) * (len(flat) - 1)))
-
-
-def diversity(images: torch.Tensor, data: MnistData, target: int, reference_count: int = 64) -> dict[str, float]:
-    """Spread of a batch against that of real test digits of `target` (first `reference_count`).
-
-    A ratio near 1 means the batch differs within itself as much as real digits do;
-    near 0, one image drawn many times.
-    """
-    real = torch.from_numpy(data.test_digits(target)[:reference_count].astype(np.float32) / 255)
-    spread, real_spread = mean_pairwise_distance(images), mean_pairwise_distance(real)
-    return {"mean_pairwise_l2": spread, "real_mean_pairwise_l2": real_spread, "ratio": spread / real_spread}
-
-
 def verdict_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
     return {name: sum(v["verdict"] == name for v in verdicts) for name in VERDICTS}
 
 
-def load_images_to_judge(path: str | Path) -> np.ndarray:
-    """Images to judge from an .npz, a folder of PNGs, or a run folder: float32 (B, 28, 28) in [0, 1]."""
-    from guidance.errors import RunFolderError
-    from guidance.runs import load_images
-    from guidance.starts import load_image_file
-
-    path = Path(path)
-    if path.is_dir() and any((path / name).is_file() for name in ("images.npz", "summary.json", "config.toml")):
-        return load_images(path)["final"]  # a run folder
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
-        if not files:
-            raise RunFolderError(f"{path} holds no images (.png, .jpg, .bmp) and is not a run folder")
-        return np.stack([_image_file(file, load_image_file) for file in files])
-    if path.suffix == ".npz" and path.is_file():
-        return _npz_images(path)
-    raise RunFolderError(f"{path} is not a run folder, a folder of images or an .npz file")
-
-
-def _image_file(path: Path, loader) -> np.ndarray:
-    from PIL import Image
-
-    from guidance.errors import StartError
-
-    with Image.open(path) as image:
-        if image.mode not in ("L", "LA", "RGB", "RGBA", "P"):
-            raise StartError(f"{path} has image mode {image.mode}; use 8-bit greyscale or RGB")
-    return loader(path)[0, 0].numpy()
-
-
-def _npz_images(path: Path) -> np.ndarray:
-    import zipfile
-
-    from guidance.errors import RunFolderError
-
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = archive.files
-            key = next((k for k in ("final", "images") if k in names), names[0] if len(names) == 1 else None)
-            if key is None:
-                raise RunFolderError(f"{path} holds {names or 'no arrays'}; expected 'final' or 'images'")
-            images = archive[key]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise RunFolderError(f"{path} is not a readable .npz ({error})") from None
-    images = images[None] if images.ndim == 2 else images
-    images = images[:, 0] if images.ndim == 4 and images.shape[1] == 1 else images
-    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
-        raise RunFolderError(f"{path}: '{key}' has shape {images.shape}; expected (B, 28, 28)")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255
-    return images.astype(np.float32)

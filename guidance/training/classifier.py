@@ -24,9 +24,11 @@ from fastai.metrics import error_rate
 from fastai.torch_core import set_seed, trainable_params
 
 from guidance.config import TrainConfig
-from guidance.data import MnistData, class_weights, target_labels
+from guidance.data.images import as_pixels
+from guidance.data.mnist import MnistData, class_weights, target_labels
 from guidance.errors import TrainingDiverged
-from guidance.models import MODEL_FORMAT, GuidedModel, build_model, class_names
+from guidance.models.guided import GuidedModel, build_model, class_names
+from guidance.models.store import MODEL_FORMAT
 
 VALID_FRACTION = 0.1
 VALID_LIMIT = 2000  # per-epoch validation images: enough to watch, cheap for big archs
@@ -49,11 +51,6 @@ class TensorBatches(DataLoader):
             if self.drop_last and len(chunk) < self.bs:
                 return
             yield images[chunk], labels[chunk]
-
-
-def as_pixels(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
-    return torch.from_numpy(images).float().div_(255).unsqueeze(1)
 
 
 class StopOnNaN(Callback):
@@ -169,7 +166,7 @@ def train_classifier(
     loss = CrossEntropyLossFlat(weight=weights)
     augment = [NoiseAugmentation(config.noise_std)] if config.noise_std else []
     if config.robust != "none":
-        from guidance.robust import AdversarialTraining, default_step_size
+        from guidance.training.robust import AdversarialTraining, default_step_size
 
         step_size = config.robust_step_size or default_step_size(config.robust_eps, config.robust_steps)
         augment.append(AdversarialTraining(
@@ -197,7 +194,7 @@ def train_classifier(
 
 def measure_robustness(model: GuidedModel, data: MnistData, config: TrainConfig) -> dict[str, Any]:
     """PGD accuracy on the first test images, with a stronger attack than training used."""
-    from guidance.robust import robust_accuracy
+    from guidance.training.robust import robust_accuracy
 
     labels = task_labels(data.test_labels, config)
     return robust_accuracy(model, data.test_images, labels, config.robust, config.robust_eps, config.robust_steps).to_dict()
@@ -210,7 +207,7 @@ def describe(
     import fastai
     import timm
 
-    from guidance.models import NORMALIZATION
+    from guidance.models.guided import NORMALIZATION
 
     mean, std = NORMALIZATION[config.normalize]
     return {
@@ -241,7 +238,7 @@ class RichProgress(Callback):
         self.console = console
 
     def before_fit(self):
-        from guidance.render import progress_bar
+        from guidance.progress import progress_bar
 
         self.progress = progress_bar("[bold]epoch {task.fields[epoch]}", "loss {task.fields[loss]}", self.console)
         self.progress.start()

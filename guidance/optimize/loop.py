@@ -15,17 +15,10 @@ from typing import Any, Iterable
 import torch
 
 from guidance.config import RunConfig
-from guidance.models import GuidedModel
-from guidance.objectives import build_objective
-from guidance.params import make_parameterisation
-from guidance.steps import (
-    SCHEDULES,
-    STEP_RULES,
-    gaussian_blur,
-    jitter_view,
-    per_image_norm,
-    project_ball,
-)
+from guidance.models.guided import GuidedModel
+from guidance.optimize.objectives import build_objective
+from guidance.optimize.params import make_parameterisation
+from guidance.optimize.steps import SCHEDULES, STEP_RULES, gaussian_blur, jitter_view, per_image_norm, project_ball
 
 JITTER_SEED_OFFSET = 1_000_003  # jitter draws use their own seeds, apart from the start noise
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastai.callback.core import Callback
 from torch import nn
 
-from guidance.steps import STEP_RULES, per_image_norm, project_ball
+from guidance.optimize.steps import STEP_RULES, per_image_norm, project_ball
 
 EVAL_IMAGES = 1000  # robust accuracy is measured on the first 1000 test images
 EVAL_STEPS_FACTOR = 4  # evaluation PGD runs 4x the training steps (at least 20): a stronger attack
