@@ -43,7 +43,7 @@ def main() -> None:
     training = Table(title="the robust model (metrics.json)")
     for header in ("model", "test error", "robust accuracy", "attack", "train time"):
         training.add_column(header, justify="right")
-    for name in ("default", "robust"):
+    for name in ("standard", "robust"):
         guided = load_guided_model(name, 8, data_dir=args.data)
         info = guided.info
         attack = info.get("robust") or measure_attack(guided, args.data)  # the standard model: same attack
@@ -59,12 +59,12 @@ def main() -> None:
     for header in ("config", "model", "generated", "flip", "unrealistic", "unchanged", "diversity", "loop s", "target"):
         table.add_column(header, justify="right")
     targets = {("generate-noise", "robust"): ">= 52 generated, diversity >= 0.5, <= 60 s",
-               ("generate-noise", "default"): "<= 6 generated",
+               ("generate-noise", "standard"): "<= 6 generated",
                ("generate-from-2", "robust"): ">= 52 generated",
-               ("generate-from-2", "default"): "-"}
+               ("generate-from-2", "standard"): "-"}
     with tempfile.TemporaryDirectory() as scratch:
         for name in ("generate-noise", "generate-from-2"):
-            for model in ("robust", "default"):
+            for model in ("robust", "standard"):
                 config = RunConfig.from_toml(EXPERIMENTS / f"{name}.toml").override(model=model)
                 summary = run_experiment(config, out=Path(scratch) / f"{name}-{model}", data_dir=args.data,
                                          model=robust if model == "robust" else None).summary

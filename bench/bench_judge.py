@@ -4,7 +4,7 @@
 
 Targets (issue 4): judge test accuracy >= 99%; real test-set 8s come out
 `generated` >= 95%; uniform noise never; of 64 flips made with ce + sign steps
-against the default guided model, the judge says 8 in <= 5%; judging 64 images
+against the standard guided model, the judge says 8 in <= 5%; judging 64 images
 takes <= 2 s once the judge and the nearest-neighbour index are loaded.
 """
 
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     data = load_mnist(args.data)
-    guided = load_guided_model("default", 8, data_dir=args.data, console=console)
+    guided = load_guided_model("standard", 8, data_dir=args.data, console=console)
     judge = load_run_judge(8, args.data, console)
     table = Table(title=f"judge and verdicts, toward 8 ({data.source})")
     table.add_column("measure")

@@ -1,4 +1,4 @@
-"""Time-to-accuracy of the classifiers, side by side: the default CNN and timm's resnet18.
+"""Time-to-accuracy of the classifiers, side by side: the standard CNN and timm's resnet18.
 
     python bench/bench_train.py [--data DIR] [--resnet-epochs 1]
 
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--skip-resnet", action="store_true")
     args = parser.parse_args()
     data = load_mnist(args.data)
-    configs = {"default (small_cnn)": TrainConfig()}
+    configs = {"standard (small_cnn)": TrainConfig()}
     if not args.skip_resnet:
         configs["resnet18 (timm)"] = TrainConfig(arch="resnet18", epochs=args.resnet_epochs, lr=2e-3)
     table = Table(title=f"time to accuracy, 8 vs rest, {data.source}")

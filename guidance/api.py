@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from guidance.config import RunConfig, TrainConfig
+from guidance.config import DEFAULT_MODEL, RunConfig, TrainConfig
 from guidance.data.mnist import MnistData, load_mnist
 from guidance.models.guided import GuidedModel
-from guidance.models.store import load_model, preset_folder, save_model
+from guidance.models.store import load_model, save_model
 from guidance.optimize.loop import Callback, GuideResult, guide, resolve_device
-from guidance.training.presets import resolve_model
+from guidance.training.presets import cached_or_trained, resolve_model
 
 if TYPE_CHECKING:
     from guidance.runs.compare import Comparison
@@ -51,26 +51,32 @@ def train_model(
     config: TrainConfig, out: str | Path | None = None, data_dir: str | Path | None = None,
     console=None, name: str = "model",
 ) -> tuple[GuidedModel, Path, bool]:
-    """Train (or reuse from the cache) a classifier; returns (model, folder, reused)."""
+    """Train a classifier into `out`, or into the user cache unless it is there already.
+
+    Returns (model, folder, reused). A model the package ships is not reused here: training
+    is what was asked for, and the cached result then takes precedence over the shipped one.
+    """
     from guidance.models.architectures import check_architecture
     from guidance.training.classifier import train_classifier
 
     check_architecture(config.arch)
-    data = _data_loader(data_dir, console)()
-    folder = Path(out) if out is not None else preset_folder(config, data.fingerprint)
-    if out is None and (folder / "metrics.json").is_file():
-        return load_model(folder), folder, True
-    model = train_classifier(config, data, callbacks=_training_callbacks(console), name=name)
-    save_model(model, folder)
-    return load_model(folder), folder, False
+    data = _data_loader(data_dir, console)
+    if out is None:
+        folder, how = cached_or_trained(config, name, data, lambda *_: _training_callbacks(console), use_shipped=False)
+        return load_model(folder), folder, how == "cached"
+    save_model(train_classifier(config, data(), callbacks=_training_callbacks(console), name=name), Path(out))
+    return load_model(out), Path(out), False
 
 
 def load_guided_model(
-    spec: str = "default", target: int = 8, trust_pickle: bool = False,
-    data_dir: str | Path | None = None, console=None,
+    spec: str = DEFAULT_MODEL, target: int = 8, trust_pickle: bool = False,
+    data_dir: str | Path | None = None, console=None, data: Callable[[], MnistData] | None = None,
 ) -> GuidedModel:
-    """A preset (trained on first use), a model folder, or a fastai learner .pkl."""
-    data = _data_loader(data_dir, console)
+    """A preset (the user's cache, else shipped, else trained now), a model folder, or a fastai learner .pkl.
+
+    Pass the caller's `data` loader to reuse MNIST already in memory.
+    """
+    data = data or _data_loader(data_dir, console)
 
     def announce(config: TrainConfig, folder: Path) -> list:
         if console is not None:
@@ -105,7 +111,7 @@ def run_experiment(
     data = _data_loader(data_dir, console)
     start = make_start(config.start, config.batch, config.seed, data)  # a bad start fails before any training
     if model is None:
-        model = load_guided_model(config.model, config.target, trust_pickle, data_dir, console)
+        model = load_guided_model(config.model, config.target, trust_pickle, data_dir, console, data)
     folder = create_run_folder(config, out)
     loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
     if console is not None:
@@ -116,7 +122,8 @@ def run_experiment(
     if config.judge and result.status != "nan":
         from guidance.verdicts.metrics import diversity
 
-        verdicts = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target, data=data)
+        verdicts = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target, data=data,
+                             starts=result.start)
         add_verdicts(summary, verdicts)
         if config.batch > 1:
             summary["diversity"] = diversity(result.final, data(), config.target)
@@ -134,7 +141,7 @@ def load_run_judge(
     """
     from guidance.verdicts.judge import load_judge
 
-    def announce(judge_folder: Path) -> list:
+    def announce(_config: TrainConfig, judge_folder: Path) -> list:
         if console is not None:
             console.print(f"no cached judge yet: training it first into {judge_folder}")
         return _training_callbacks(console)
@@ -144,13 +151,13 @@ def load_run_judge(
 
 def judge_run(
     images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None, guided_p=None,
-    data: Callable[[], MnistData] | None = None,
+    data: Callable[[], MnistData] | None = None, starts=None,
 ) -> list[dict]:
     """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target."""
     from guidance.verdicts.judge import judge_images
 
     judge = load_run_judge(config.target, data_dir, console, judge_folder, data)
-    return judge_images(judge, images, model, config.target, config.threshold, guided_p)
+    return judge_images(judge, images, model, config.target, config.threshold, guided_p, starts)
 
 
 def add_verdicts(summary: dict[str, Any], verdicts: list[dict]) -> None:
@@ -170,12 +177,12 @@ def judge_path(
     """Judge a run folder, a folder of PNGs or an .npz after the fact; returns a rich table."""
     import torch
 
-    from guidance.runs.folders import load_images_to_judge
+    from guidance.runs.folders import load_images, load_images_to_judge
     from guidance.runs.render import verdict_table
     from guidance.verdicts.judge import verdict_counts
 
     images = torch.from_numpy(load_images_to_judge(path)).unsqueeze(1)
-    config, run_p = RunConfig(), None
+    config, run_p, starts = RunConfig(), None, None
     if (path / "config.toml").is_file():
         config = RunConfig.from_toml(path / "config.toml")
         summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else {}
@@ -184,9 +191,10 @@ def judge_path(
             model = folder if folder and Path(folder).is_dir() else config.model
         if target in (None, config.target) and len(summary.get("images", [])) == len(images):
             run_p = [image["p_target"] for image in summary["images"]]  # as the loop measured it
+        starts = torch.from_numpy(load_images(path)["start"]).unsqueeze(1)
     config = config.override(target=target, threshold=threshold)
-    guided = load_guided_model(model or "default", config.target, trust_pickle, data_dir, console)
-    verdicts = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p)
+    guided = load_guided_model(model or config.model, config.target, trust_pickle, data_dir, console)
+    verdicts = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p, starts=starts)
     return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target)
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from guidance.config import MODEL_PRESETS, RunConfig
+from guidance.config import DEFAULT_MODEL, MODEL_PRESETS, RunConfig
 from guidance.errors import GuideError
 
 app = typer.Typer(
@@ -71,7 +71,7 @@ class _UserErrors:
 
 @app.command()
 def train(
-    preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}.")] = "default",
+    preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}.")] = "standard",
     arch: Annotated[Optional[str], typer.Option(help="small_cnn, fastai_resnet34, or any timm model name (resnet18, ...).")] = None,
     target: Annotated[Optional[int], typer.Option(help="The digit to separate from the rest (0-9).")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="fit_one_cycle epochs.")] = None,
@@ -95,7 +95,7 @@ def train(
             from guidance.registry import did_you_mean
 
             _fail(f"unknown preset '{preset}'{did_you_mean(preset, list(MODEL_PRESETS))}; choose from: {', '.join(MODEL_PRESETS)}")
-        if robust and preset == "default":
+        if robust and preset == "standard":
             preset = "robust"
         config = MODEL_PRESETS[preset].override(
             arch=arch, target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit,
@@ -121,10 +121,10 @@ def train(
 def run(
     config_file: Annotated[Optional[Path], typer.Option("--config", help="Experiment TOML; options given here override it.")] = None,
     experiment: Annotated[Optional[str], typer.Option(help="Name for the run folder and tables.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Preset (default, blog), model folder, or fastai learner .pkl.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Preset (robust = the default, standard, blog), model folder, or fastai learner .pkl.")] = None,
     trust_pickle: TrustPickle = False,
     target: Annotated[Optional[int], typer.Option(help="Class to push toward (0-9).")] = None,
-    start: Annotated[Optional[str], typer.Option(help="noise, noise:gaussian, blank, digit:N, digit:N@I or file:PATH.")] = None,
+    start: Annotated[Optional[str], typer.Option(help="noise (per-pixel Gaussian of no digit), noise:uniform, noise:gaussian, blank, digit:N, digit:N@I or file:PATH.")] = None,
     batch: Annotated[Optional[int], typer.Option(help="Images optimised at once.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for start noise and jitter.")] = None,
     loss: Annotated[Optional[str], typer.Option(help="l1, mse, ce, logit or margin.")] = None,
@@ -152,7 +152,7 @@ def run(
     log_every: Annotated[Optional[int], typer.Option(help="Steps between log rows.")] = None,
     snapshot_every: Annotated[Optional[int], typer.Option(help="Steps between saved frames.")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda.")] = None,
-    judge: Annotated[Optional[bool], typer.Option("--judge/--no-judge", help="Give every image a verdict at the end (trains the judge on first use).")] = None,
+    judge: Annotated[Optional[bool], typer.Option("--judge/--no-judge", help="Give every image a verdict at the end (with the shipped judge).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run folder (must not exist or be empty); default results/runs/<time>-<experiment>.")] = None,
     data: DataDir = None,
     verbose: Verbose = False,
@@ -182,6 +182,9 @@ def _report_run(console, outcome: Any) -> None:
         captions += [f"#{i} start", f"#{i} final p={summary['images'][i]['p_target']:.3f}"]
     console.print(image_row(pictures, captions))
     console.print(f"saved to {folder}")
+    if summary["config"]["model"] == DEFAULT_MODEL and summary["status"] != "nan":
+        console.print("[dim]the adversarial flip instead: add --model standard (a plain CNN), or replay the "
+                      "write-up with --config experiments/blog-flip.toml[/]")
     if summary["status"] == "interrupted":
         _fail(f"interrupted at step {summary['steps_done']}; kept what it made in {folder}", EXIT_INTERRUPTED)
     if summary["status"] == "nan":
@@ -194,7 +197,7 @@ def _report_run(console, outcome: Any) -> None:
 @app.command("judge")
 def judge_command(
     path: Annotated[str, typer.Argument(help="A run folder, a folder of 28x28 PNGs, an .npz of images, or 'train' to train the judge.")],
-    model: Annotated[Optional[str], typer.Option(help="The guided model the images were made for (default: the run's own, else 'default').")] = None,
+    model: Annotated[Optional[str], typer.Option(help="The guided model the images were made for (default: the run's own, else 'robust').")] = None,
     trust_pickle: TrustPickle = False,
     target: Annotated[Optional[int], typer.Option(help="Target class (default: the run's, else 8).")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="p(target) that counts as sure (default: the run's, else 0.99).")] = None,
@@ -232,7 +235,7 @@ SortOption = Annotated[Optional[str], typer.Option("--sort", help="Sort rows by 
 
 @app.command("compare")
 def compare_command(
-    sources: Annotated[list[Path], typer.Argument(help="Experiment configs (.toml) and/or existing run folders.")],
+    sources: Annotated[Optional[list[Path]], typer.Argument(help="Experiment configs (.toml) and/or existing run folders.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Comparison folder (must not exist or be empty); default results/runs/<time>-compare.")] = None,
     batch: Annotated[Optional[int], typer.Option(help="Images per config (default: the first config's).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every config (default: the first config's).")] = None,
@@ -242,7 +245,7 @@ def compare_command(
     verbose: Verbose = False,
 ) -> None:
     """Run configs on the same starts and seeds; one table, snapshots and curves side by side."""
-    _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose)
+    _compare(sources or [], out, batch, seed, sort, data, trust_pickle, verbose)
 
 
 @app.command()

@@ -159,7 +159,8 @@ class TrainConfig(ConfigBase):
 # frozen epoch and tiny body learning rates leave the body close to random, which
 # makes the model sharp, like the write-up's: its gradient flips a '2' in a few steps.
 MODEL_PRESETS: dict[str, TrainConfig] = {
-    "default": TrainConfig(),
+    # The standard small CNN: accurate, and its gradient only flips (the adversarial baseline).
+    "standard": TrainConfig(),
     "blog": TrainConfig(
         arch="fastai_resnet34", epochs=2, lr=1e-2, batch_size=64, train_limit=10000,
         channels=3, normalize="imagenet", fine_tune=True,
@@ -174,6 +175,7 @@ MODEL_PRESETS: dict[str, TrainConfig] = {
 # The judge: a 10-class digit classifier kept apart from every guided model: another
 # architecture (ReLU + max-pool, no batch norm), another task, and trained on noisy
 # images so that perturbations crafted against a guided model rarely carry over.
+DEFAULT_MODEL = "robust"  # the model whose gradient draws: what `guide run` uses unless told otherwise
 JUDGE_CONFIG = TrainConfig(arch="judge_cnn", task="digits", epochs=3, lr=3e-3, noise_std=0.5)
 
 
@@ -182,19 +184,19 @@ class RunConfig(ConfigBase):
     """One guidance experiment. Written into every run folder as config.toml."""
 
     experiment: str = "adhoc"  # a name for the run folder and tables
-    model: str = "default"  # a preset name (default, blog) or a model folder / learner .pkl path
+    model: str = DEFAULT_MODEL  # a preset (robust, standard, blog) or a model folder / learner .pkl path
     target: int = 8  # the class the image is pushed toward
-    start: str = "noise"  # noise, noise:gaussian, blank, digit:N, digit:N@I, file:PATH
+    start: str = "noise"  # noise (per-pixel Gaussian of no digit), noise:uniform, noise:gaussian, blank, digit:N, file:PATH
     batch: int = 1  # images optimised at once; image i uses seed+i or digit index I+i
     seed: int = 0  # seeds the start noise and jitter; same seed, same images
     loss: str = "ce"  # l1, mse (softmax vs one-hot, the write-up's), ce, logit, margin
-    steps: int = 200  # optimisation steps
+    steps: int = 500  # optimisation steps: 500 unit-L2 steps of 0.05 leave room to draw an 8 (L2 ~10)
     step: str = "normalized"  # step rule: sgd (the write-up's), sign, normalized, adam
-    lr: float = 0.1  # step size (per-image L2 length for 'normalized', per-pixel for 'sign')
+    lr: float = 0.05  # step size (per-image L2 length for 'normalized', per-pixel for 'sign')
     schedule: str = "constant"  # step size over time: constant, linear, cosine
     space: str = "pixel"  # where the step is taken: 'pixel' [0,1] or 'normalized' model input
-    param: str = "pixel"  # what is optimised: the pixels, a latent shown 'blur'red, or a 'lowres' grid
-    param_sigma: float = 1.0  # blur width in pixels for param = 'blur'
+    param: str = "blur"  # what is optimised: the pixels, a latent shown 'blur'red, or a 'lowres' grid
+    param_sigma: float = 0.5  # blur width for param = 'blur': smooth ink, not single-pixel speckle
     param_factor: int = 2  # 28 / grid size for param = 'lowres' (2, 4, 7 or 14)
     clamp: bool = True  # keep pixels in [0, 1] after each step; false replays the write-up
     eps: float = 0.0  # radius of the ball around the start the image stays in (0 = none)
@@ -216,6 +218,8 @@ class RunConfig(ConfigBase):
 
     def validate(self) -> None:
         check_target(self.target)
+        _require(self.model != "default", "model 'default' is gone: the plain CNN is now 'standard', and the default "
+                 f"model (the one whose gradient draws) is '{DEFAULT_MODEL}'; name one of them")
         for name in ("steps", "batch", "log_every", "snapshot_every"):
             value = getattr(self, name)
             _require(value > 0, f"{name.replace('_', ' ')} must be > 0, got {value}")
@@ -229,7 +233,7 @@ class RunConfig(ConfigBase):
         _require(self.param_factor in (1, 2, 4, 7, 14), f"param_factor must divide 28 (2, 4, 7, 14), got {self.param_factor}")
         _require(
             self.param == "pixel" or self.space == "pixel",
-            f"param '{self.param}' works in pixel space; use space = 'pixel' with it",
+            f"param '{self.param}' works in pixel space; use space = 'pixel' with it, or param = 'pixel' to step in the normalized space",
         )
         _require(0 < self.threshold <= 1, f"threshold must be in (0, 1], got {self.threshold}")
         for name, choices in CHOICES.items():
@@ -255,4 +259,4 @@ CHOICES: dict[str, list[str]] = {
 }
 
 
-__all__ = ["RunConfig", "TrainConfig", "MODEL_PRESETS", "JUDGE_CONFIG", "CHOICES"]
+__all__ = ["RunConfig", "TrainConfig", "MODEL_PRESETS", "DEFAULT_MODEL", "JUDGE_CONFIG", "CHOICES"]

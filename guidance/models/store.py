@@ -82,6 +82,19 @@ def check_model_target(model_target: int, wanted: int | None, where: object) -> 
         )
 
 
+def is_model_folder(folder: Path) -> bool:
+    """True once a model folder is complete (save_model renames it into place whole)."""
+    return (folder / "metrics.json").is_file()
+
+
+def cache_lock(folder: Path):
+    """A lock file beside a cache entry: only one process trains and saves it at a time."""
+    from filelock import FileLock
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder.parent / f".{folder.name}.lock"))
+
+
 def preset_folder(config: TrainConfig, data_fingerprint: str) -> Path:
     """Where the model cache keeps the model a training config makes from this data."""
     digest = hashlib.sha1((config.cache_key() + data_fingerprint).encode()).hexdigest()[:10]

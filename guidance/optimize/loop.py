@@ -92,7 +92,7 @@ def guide(
     jitter_rngs = [torch.Generator().manual_seed(config.seed + JITTER_SEED_OFFSET + i) for i in range(batch)]
 
     best = param.clone()
-    best_loss = torch.full((batch,), math.inf, device=device)
+    best_loss = [math.inf] * batch
     reached: list[int | None] = [None] * batch
     frames, frame_steps, history = [], [], []
     status, message, step = "finished", "", 0
@@ -142,23 +142,36 @@ def guide(
         """A copy of the current pixels on the CPU (never a view of `param`, which keeps moving)."""
         return to_pixels(param).detach().cpu().clone()
 
-    def remember(per_image: torch.Tensor, p_target: torch.Tensor) -> None:
-        """Track the best image per image and the first step each reached the threshold."""
-        better = per_image < best_loss
-        best_loss.copy_(torch.where(better, per_image, best_loss))
-        best.copy_(torch.where(better.view(-1, 1, 1, 1), param, best))
-        for i in torch.nonzero(p_target >= config.threshold).flatten().tolist():
-            reached[i] = step if reached[i] is None else reached[i]
+    def remember(per_image: torch.Tensor, p_target: torch.Tensor, grad: torch.Tensor | None) -> bool:
+        """Track the best image per image and the first step each reached the threshold.
+
+        The per-image numbers come to Python in one transfer: at batch 1 a dozen tiny tensor
+        ops per step would cost more than the model's own forward and backward pass.
+        Returns False (and changes nothing) when the loss or gradient is not finite.
+        """
+        rows = [per_image, p_target] + ([grad.flatten(1).sum(1)] if grad is not None else [])
+        losses, probs, *grad_sums = torch.stack(rows).tolist()
+        if not all(map(math.isfinite, losses + (grad_sums[0] if grad_sums else []))):
+            return False  # NaN and inf propagate into the per-image gradient sums
+        better = [loss < best for loss, best in zip(losses, best_loss)]
+        if all(better):
+            best.copy_(param)
+        elif any(better):
+            best.copy_(torch.where(torch.tensor(better, device=device).view(-1, 1, 1, 1), param, best))
+        for i, (loss, p) in enumerate(zip(losses, probs)):
+            best_loss[i] = min(loss, best_loss[i])
+            if p >= config.threshold and reached[i] is None:
+                reached[i] = step
+        return True
 
     try:
         for step in range(config.steps):
             lr = config.lr * schedule(step, config.steps)
             per_image, terms, logits, grad = evaluate(with_grad=True)
-            if not (torch.isfinite(per_image).all() and torch.isfinite(grad).all()):
+            p_target = logits.softmax(1)[:, model.target_index]
+            if not remember(per_image, p_target, grad):
                 status, message = "nan", f"loss or gradient became non-finite at step {step}"
                 break
-            p_target = logits.softmax(1)[:, model.target_index]
-            remember(per_image, p_target)
             if step % config.snapshot_every == 0:
                 frames.append(snapshot())
                 frame_steps.append(step)
@@ -174,7 +187,7 @@ def guide(
                 if config.eps:
                     project_ball(param, center, config.eps, config.eps_norm)
                 if config.clamp:
-                    param.copy_(torch.maximum(torch.minimum(param, high), low))
+                    param.clamp_(low, high)
         else:
             step = config.steps
     except KeyboardInterrupt:
@@ -182,8 +195,7 @@ def guide(
 
     # One last look at where the image ended, so the history always closes on it.
     per_image, terms, logits, _ = evaluate(with_grad=False)
-    if status != "nan" or torch.isfinite(per_image).all():
-        remember(per_image, logits.softmax(1)[:, model.target_index])
+    remember(per_image, logits.softmax(1)[:, model.target_index], None)
     if not history or history[-1]["step"] != step:
         record(per_image, terms, logits, None, 0.0)
     if not frame_steps or frame_steps[-1] != step:

@@ -100,7 +100,8 @@ class Objective:
         terms = {self.loss_name: LOSSES.get(self.loss_name)(logits, self.target_index)}
         for name, weight in self.weights.items():
             terms[f"reg:{name}"] = weight * REGULARIZERS.get(name)(pixels, start)
-        total = torch.stack(list(terms.values())).sum(0)
+        values = list(terms.values())
+        total = values[0] if len(values) == 1 else torch.stack(values).sum(0)
         return total, terms
 
 

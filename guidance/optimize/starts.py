@@ -1,7 +1,7 @@
 """Start images: where the pixels begin, as a (B, 1, 28, 28) float tensor in [0, 1].
 
-Specs: ``noise`` (uniform), ``noise:gaussian`` (MNIST's mean and spread),
-``noise:data`` (Gaussian with each pixel's own mean and spread over all training digits),
+Specs: ``noise`` (Gaussian with each pixel's own mean and spread over all training
+digits; also ``noise:data``), ``noise:uniform``, ``noise:gaussian`` (MNIST's mean and spread),
 ``blank``, ``digit:N`` / ``digit:N@I`` (real test-set digits), ``file:PATH``.
 Image i of a batch is exactly what a single run would start from with seed+i
 (noise) or index I+i (digits), so batches are B independent runs.
@@ -46,22 +46,26 @@ def _seeded(seed: int) -> torch.Generator:
 
 @STARTS.register("noise")
 def noise(argument: str, batch: int, seed: int, data: Callable[[], MnistData]) -> Start:
-    """Uniform U(0, 1) noise, or Gaussian with MNIST's mean and spread (one for all pixels, or per pixel).
+    """Noise of no digit in particular, in three kinds.
 
-    ``noise:data`` is still noise, of no digit in particular: it knows only where ink
-    tends to be (the centre) and where it never is (the border), like the unconditional
-    version of Santurkar et al.'s class-conditional Gaussian starts.
+    - ``noise`` (also ``noise:data``): Gaussian with every pixel's own mean and spread over
+      all training digits, clipped to [0, 1]. It knows only where ink tends to be (the
+      centre) and where it never is (the border), like the unconditional version of
+      Santurkar et al.'s class-conditional Gaussian starts.
+    - ``noise:uniform``: every pixel U(0, 1), the write-up's noise.
+    - ``noise:gaussian``: one mean and spread (MNIST's) for every pixel.
     """
-    if argument not in ("", "uniform", "gaussian", "data"):
+    kind = argument or "data"
+    if kind not in ("data", "uniform", "gaussian"):
         raise StartError(f"unknown noise '{argument}': use noise, noise:uniform, noise:gaussian or noise:data")
-    if argument == "data":
+    if kind == "data":
         mean, std = (torch.from_numpy(array) for array in data().pixel_statistics())
     images = []
     for i in range(batch):
         shape = (1, SIZE, SIZE)
-        if argument == "data":
+        if kind == "data":
             image = (mean + std * torch.randn(shape, generator=_seeded(seed + i))).clamp(0, 1)
-        elif argument == "gaussian":
+        elif kind == "gaussian":
             image = MNIST_MEAN + MNIST_STD * torch.randn(shape, generator=_seeded(seed + i))
         else:
             image = torch.rand(shape, generator=_seeded(seed + i))

@@ -49,51 +49,66 @@ def train_table(info: dict[str, Any], folder: str) -> Table:
 
 
 def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
-    """Per-image outcome of a run: start, final p(target), top class, change, steps to reach."""
+    """Per-image outcome of a run, narrow enough for an 80-column terminal (two lines an image at most).
+
+    Long notes (a flip that a PNG does not keep) become a footnote under the table.
+    """
+    from rich import box
+
     target = summary["config"]["target"]
     threshold = summary["reached"]["threshold"]
     table = Table(
         title=f"{summary['experiment']}: {summary['status']} after {summary['steps_done']} steps "
-        f"({summary['wall_seconds']:.1f} s); final = {summary['final_holds']} image; "
-        f"L2/Linf = change from the start; reached = first step with p >= {threshold}",
-        title_justify="left",
+        f"({summary['wall_seconds']:.1f} s); final = {summary['final_holds']} image",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
     )
     judged = "verdicts" in summary
-    headers = ["#", "start", f"p({target})", "top", "L2", "Linf", "reached at"]
+    headers = ["#", "start", f"p({target})", "top", "L2", "reached"]
     if judged:
-        headers += ["judge", "NN dist", "verdict"]
+        headers += ["judge", "NN", "verdict"]
     for header in headers:
-        table.add_column(header, justify="left" if header in ("start", "top", "verdict") else "right")
+        table.add_column(header, justify="left" if header in ("start", "top", "verdict") else "right", overflow="fold")
+    footnotes = []
     for i, image in enumerate(summary["images"][:limit]):
         reached = image["reached_step"]
         cells = [
             str(i), image["start"], f"{image['p_target']:.4f}", image["top_class"],
-            f"{image['l2']:.3f}", f"{image['linf']:.3f}", "-" if reached is None else str(reached),
+            f"{image['l2']:.2f}", "-" if reached is None else str(reached),
         ]
         if judged:
-            cells += [f"{image['judge_top']} ({image['judge_p_top']:.2f})", f"{image['nn_distance']:.2f}",
-                      _verdict_text(image)]
+            if image.get("survives_saving") is False:
+                footnotes.append(f"#{i} p={image['p_target_saved']:.2f}")
+            cells += [f"{image['judge_top']} {image['judge_p_top']:.2f}", f"{image['nn_distance']:.1f}", _verdict_text(image)]
         table.add_row(*cells)
     hidden = len(summary["images"]) - limit
     if hidden > 0:
-        table.add_row("", f"... {hidden} more in summary.json", *[""] * (len(headers) - 2))
+        table.add_row("", f"+{hidden} more in summary.json", *[""] * (len(headers) - 2))
+    notes = [f"L2 = change from the start; reached = first step with p >= {threshold}"]
     if judged:
+        notes.append("judge = its top class and p; NN = distance to the nearest real training "
+                     f"{target} (realistic within {summary['images'][0].get('realism_cutoff', 0):.2f})")
+        if footnotes:
+            notes.append("* the guided model is no longer sure once the image is saved as an 8-bit PNG: "
+                         + ", ".join(footnotes))
         counts = ", ".join(f"{n} {name}" for name, n in summary["verdicts"].items() if n)
-        table.caption = f"verdicts: {counts}"
+        notes.append(f"verdicts: {counts}")
         if "diversity" in summary:
             spread = summary["diversity"]
-            table.caption += (f"; diversity {spread['ratio']:.2f} (mean pairwise L2 {spread['mean_pairwise_l2']:.2f}, "
-                              f"real test {target}s {spread['real_mean_pairwise_l2']:.2f})")
+            notes.append(f"diversity {spread['ratio']:.2f} (mean pairwise L2 {spread['mean_pairwise_l2']:.2f}, "
+                         f"real test {target}s {spread['real_mean_pairwise_l2']:.2f})")
+    table.caption = "\n".join(notes)
+    table.caption_justify = "left"
     return table
 
 
-VERDICT_STYLES = {"flip": "red", "generated": "green", "unrealistic": "yellow", "unchanged": "dim"}
+VERDICT_STYLES = {"flip": "red", "generated": "green", "unrealistic": "yellow", "unchanged": "dim", "already": "dim"}
 
 
 def _verdict_text(image: dict[str, Any]) -> Text:
+    """The verdict, coloured; '*' marks a result the saved 8-bit PNG does not keep (see the footnote)."""
     text = Text(image["verdict"], style=VERDICT_STYLES[image["verdict"]])
     if image.get("survives_saving") is False:
-        text.append(f" (gone once saved as a PNG: p={image['p_target_saved']:.2f})", style="dim")
+        text.append("*")
     return text
 
 
@@ -145,6 +160,8 @@ def verdict_table(title: str, verdicts: list[dict[str, Any]], counts: dict[str, 
     if len(verdicts) > limit:
         table.add_row("", f"... {len(verdicts) - limit} more", "", "", "", "")
     table.caption = "verdicts: " + ", ".join(f"{n} {name}" for name, n in counts.items())
+    if any(verdict.get("survives_saving") is False for verdict in verdicts):
+        table.caption += "\n* the guided model is no longer sure once the image is saved as an 8-bit PNG"
     return table
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from guidance.errors import ConfigError
 from guidance.registry import did_you_mean
 
-VERDICT_NAMES = ("flip", "generated", "unchanged", "unrealistic")
+VERDICT_NAMES = ("flip", "generated", "unchanged", "unrealistic", "already")
 
 # column key -> header; the order tables are printed in
 COLUMNS: dict[str, str] = {

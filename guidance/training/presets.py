@@ -1,4 +1,4 @@
-"""What ``--model`` names, turned into a loaded model: a preset is trained first if missing."""
+"""What ``--model`` names, turned into a loaded model: the user's cache, the shipped model, or training."""
 
 from __future__ import annotations
 
@@ -9,26 +9,45 @@ from guidance.config import MODEL_PRESETS, TrainConfig
 from guidance.data.mnist import MnistData
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
-from guidance.models.store import load_model, preset_folder, save_model
+from guidance.models.shipped import shipped_folder
+from guidance.models.store import cache_lock, is_model_folder, load_model, preset_folder, save_model
+
+OnTrain = Callable[[TrainConfig, Path], list]  # called before training: says so, returns fastai callbacks
+
+
+def cached_or_trained(
+    config: TrainConfig, name: str, data: Callable[[], MnistData], on_train: OnTrain | None = None,
+    use_shipped: bool = True,
+) -> tuple[Path, str]:
+    """The folder of the model `config` makes, and how it was found: 'cached', 'shipped' or 'trained'.
+
+    The user's cache comes first (a model they trained wins), then the model shipped with
+    the package, else the model is trained now. A lock around the cache entry makes
+    concurrent commands train it once: the others wait, then load what it saved.
+    """
+    folder = preset_folder(config, data().fingerprint)
+    if is_model_folder(folder):
+        return folder, "cached"
+    shipped = shipped_folder(name, config) if use_shipped else None
+    if shipped is not None:
+        return shipped, "shipped"
+    with cache_lock(folder):
+        if is_model_folder(folder):  # another process trained it while this one waited
+            return folder, "cached"
+        from guidance.training.classifier import train_classifier
+
+        callbacks = on_train(config, folder) if on_train else []
+        save_model(train_classifier(config, data(), callbacks=callbacks, name=name), folder)
+    return folder, "trained"
 
 
 def resolve_model(
     spec: str, target: int, data: Callable[[], MnistData], trust_pickle: bool = False,
-    on_train: Callable[[TrainConfig, Path], list] | None = None,
+    on_train: OnTrain | None = None,
 ) -> GuidedModel:
-    """Turn --model (a preset name, a model folder or a learner .pkl) into a loaded model.
-
-    A preset missing from the cache is trained first; ``on_train(config, folder)``
-    is called before that, so the caller can say so, and returns fastai callbacks.
-    """
+    """Turn --model (a preset name, a model folder or a learner .pkl) into a loaded model."""
     if spec in MODEL_PRESETS:
-        config = MODEL_PRESETS[spec].override(target=target)
-        folder = preset_folder(config, data().fingerprint)
-        if not (folder / "metrics.json").is_file():
-            from guidance.training.classifier import train_classifier
-
-            callbacks = on_train(config, folder) if on_train else []
-            save_model(train_classifier(config, data(), callbacks=callbacks, name=spec), folder)
+        folder, _ = cached_or_trained(MODEL_PRESETS[spec].override(target=target), spec, data, on_train)
         return load_model(folder, target)
     path = Path(spec).expanduser()
     if path.suffix == ".pkl":
@@ -37,7 +56,8 @@ def resolve_model(
         return load_fastai_learner(path, target, trust_pickle)
     if path.is_dir():
         return load_model(path, target)
+    hint = " ('default' is now 'standard', the plain CNN; the default model is 'robust')" if spec == "default" else ""
     raise ModelError(
         f"model '{spec}' is neither a preset ({', '.join(MODEL_PRESETS)}) "
-        "nor an existing model folder or learner .pkl"
+        f"nor an existing model folder or learner .pkl{hint}"
     )

@@ -10,7 +10,9 @@ Every guided image is measured by things that took no part in the guidance:
 ``unchanged``: the guided model never got sure (p < threshold);
 ``flip``: the guided model is sure, the judge is not (it usually still sees the start digit);
 ``generated``: the judge agrees and the image is as close to real digits as real digits are;
-``unrealistic``: the judge agrees, but the image is far from every real digit of the class.
+``unrealistic``: the judge agrees, but the image is far from every real digit of the class;
+``already``: the guided model was sure from step 0 and the saved image equals the start:
+nothing was guided, so there is nothing to call a flip or a generation.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import torch
 
 from guidance.config import JUDGE_CONFIG
 from guidance.data.mnist import MnistData
+from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
-from guidance.models.store import load_model, preset_folder, save_model
+from guidance.models.store import load_model
+from guidance.training.presets import OnTrain, cached_or_trained
 
-VERDICTS = ("unchanged", "flip", "generated", "unrealistic")
+VERDICTS = ("unchanged", "already", "flip", "generated", "unrealistic")
 REALISM_QUANTILE = 0.99
 
 
@@ -63,30 +67,23 @@ class Judge:
 
 def load_judge(
     data: Callable[[], MnistData], target: int, folder: str | Path | None = None,
-    on_train: Callable[[Path], list] | None = None,
+    on_train: OnTrain | None = None,
 ) -> Judge:
-    """The cached judge (trained first, via ``on_train`` for progress, if missing) and the index."""
-    if folder is not None:
-        model = load_model(folder)
-    else:
-        folder = preset_folder(JUDGE_CONFIG, data().fingerprint)
-        if not (folder / "metrics.json").is_file():
-            from guidance.training.classifier import train_classifier
-
-            callbacks = on_train(folder) if on_train else []
-            save_model(train_classifier(JUDGE_CONFIG, data(), callbacks=callbacks, name="judge"), folder)
-        model = load_model(folder)
-    from guidance.errors import ModelError
-
+    """The judge (cached, shipped, or trained first via ``on_train``) and the realism index."""
+    if folder is None:
+        folder, _ = cached_or_trained(JUDGE_CONFIG, "judge", data, on_train)
+    model = load_model(folder)
     if model.class_names != [str(digit) for digit in range(10)]:
         raise ModelError(f"{folder} is not a judge: it must classify all ten digits, not {model.class_names}")
     return Judge(model, build_realism_index(data(), target))
 
 
-def decide(guided_p: float, threshold: float, judge_top: str, target: int, realistic: bool) -> str:
+def decide(guided_p: float, threshold: float, judge_top: str, target: int, realistic: bool, moved: bool = True) -> str:
     """The verdict for one image (see module docstring)."""
     if guided_p < threshold:
         return "unchanged"
+    if not moved:
+        return "already"
     if judge_top != str(target):
         return "flip"
     return "generated" if realistic else "unrealistic"
@@ -100,13 +97,14 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def judge_images(
     judge: Judge, images: torch.Tensor, guided: GuidedModel, target: int, threshold: float,
-    guided_p: list[float] | None = None,
+    guided_p: list[float] | None = None, starts: torch.Tensor | None = None,
 ) -> list[dict[str, Any]]:
     """One verdict per (B, 1, H, W) image, with the numbers behind it.
 
     `guided_p` is the guided model's p(target) as the loop measured it (on the tensor it
     optimised); without it, it is measured on `images`. Either way ``p_target_saved`` is
-    re-measured on the 8-bit greyscale image that was actually written.
+    re-measured on the 8-bit greyscale image that was actually written. With the `starts`
+    the images began from, an image whose saved pixels equal its start's gets ``already``.
     """
     judge.model.eval()
     guided = guided.eval()
@@ -118,13 +116,15 @@ def judge_images(
     guided_p_saved = guided(saved.to(device)).softmax(1)[:, guided.target_index].cpu()
     judge_probs = judge.model(saved).softmax(1)
     distances = judge.index.nearest(saved)
+    moved = [True] * len(images) if starts is None else [
+        not torch.equal(saved[i], start) for i, start in enumerate(quantize(starts.float().cpu()))]
     results = []
     for i in range(len(images)):
         top = int(judge_probs[i].argmax())
         realistic = bool(distances[i] <= judge.index.cutoff)
         p, p_saved = float(guided_p[i]), float(guided_p_saved[i])
         results.append({
-            "verdict": decide(p, threshold, str(top), target, realistic),
+            "verdict": decide(p, threshold, str(top), target, realistic, moved[i]),
             "p_target": p,
             "p_target_saved": p_saved,
             "survives_saving": None if p < threshold else p_saved >= threshold,

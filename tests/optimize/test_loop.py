@@ -13,7 +13,7 @@ from guidance.optimize.steps import SCHEDULES, STEP_RULES
 
 
 def noise(batch=2, seed=0):
-    return make_start("noise", batch, seed, data=None).pixels
+    return make_start("noise:uniform", batch, seed, data=None).pixels
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def twos(sample):
 
 
 def run(model, start, **changes):
-    config = RunConfig(**{"steps": 10, "log_every": 1, "snapshot_every": 5, "lr": 0.05, **changes})
+    config = RunConfig(**{"param": "pixel", "steps": 10, "log_every": 1, "snapshot_every": 5, "lr": 0.05, **changes})
     return guide(model, start, config)
 
 
@@ -84,16 +84,16 @@ def test_eps_ball_projection_holds(tiny_model, norm):
 def test_batch_equals_single_runs(tiny_model):
     """Images in a batch never interact: batch of 3 == three runs with seed+i (jitter included)."""
     settings = dict(loss="ce", step="adam", lr=0.02, jitter=2, tv=0.01)
-    together = guide(tiny_model, noise(3, seed=5), RunConfig(steps=8, seed=5, **settings))
+    together = guide(tiny_model, noise(3, seed=5), RunConfig(param="pixel", steps=8, seed=5, **settings))
     for i in range(3):
-        alone = guide(tiny_model, noise(1, seed=5 + i), RunConfig(steps=8, seed=5 + i, **settings))
+        alone = guide(tiny_model, noise(1, seed=5 + i), RunConfig(param="pixel", steps=8, seed=5 + i, **settings))
         torch.testing.assert_close(together.last[i], alone.last[0], rtol=1e-4, atol=1e-5)
 
 
 def test_best_image_has_the_lowest_loss(tiny_model, twos):
     result = run(tiny_model, twos, loss="ce", step="sgd", lr=30.0, keep="best")
     assert result.final is result.best
-    best_loss = guide(tiny_model, result.best, RunConfig(steps=1, loss="ce")).history[0]["images"]["loss"]
+    best_loss = guide(tiny_model, result.best, RunConfig(param="pixel", steps=1, loss="ce")).history[0]["images"]["loss"]
     all_losses = torch.tensor([row["images"]["loss"] for row in result.history])
     assert torch.allclose(torch.tensor(best_loss), all_losses.min(0).values, atol=1e-4)
 
@@ -124,7 +124,7 @@ class SqrtOfMean(nn.Module):
 
 def test_nan_stops_the_run_and_keeps_what_it_made():
     model = GuidedModel(SqrtOfMean(), 1, (0.0,), (1.0,), ["8", "not_8"], 0)
-    result = guide(model, torch.full((1, 1, 28, 28), 0.5), RunConfig(loss="logit", step="sgd", lr=500.0, clamp=False, steps=50, log_every=1))
+    result = guide(model, torch.full((1, 1, 28, 28), 0.5), RunConfig(param="pixel", loss="logit", step="sgd", lr=500.0, clamp=False, steps=50, log_every=1))
     assert result.status == "nan" and "non-finite" in result.message
     assert result.steps_done < 50 and len(result.history) >= 1
 
@@ -135,7 +135,7 @@ def test_interrupt_keeps_partial_result(tiny_model):
             if record["step"] == 6:
                 raise KeyboardInterrupt
 
-    result = guide(tiny_model, noise(), RunConfig(steps=100, log_every=2), [StopAt()])  # never early-stops
+    result = guide(tiny_model, noise(), RunConfig(param="pixel", steps=100, log_every=2), [StopAt()])  # never early-stops
     assert result.status == "interrupted" and result.steps_done == 6
     assert result.frames.shape[0] >= 2
 
@@ -143,7 +143,7 @@ def test_interrupt_keeps_partial_result(tiny_model):
 def test_normalized_space_steps_the_network_input(tiny_model):
     """With 'normalized' space the sgd step is taken on (x - mean) / std, as the write-up did."""
     start = noise(1)
-    config = RunConfig(steps=1, step="sgd", lr=0.1, space="normalized", clamp=False, loss="ce")
+    config = RunConfig(param="pixel", steps=1, step="sgd", lr=0.1, space="normalized", clamp=False, loss="ce")
     result = guide(tiny_model, start, config)
     inputs = tiny_model.normalize(start).requires_grad_(True)
     loss = -tiny_model.net(inputs).log_softmax(1)[:, 0].sum()
@@ -155,8 +155,8 @@ def test_blur_every_k_steps_smooths_the_image(tiny_model):
     from guidance.optimize.objectives import total_variation
 
     start = noise()
-    blurred = guide(tiny_model, start, RunConfig(steps=4, lr=1e-6, blur_every=2, blur_sigma=1.0))
-    plain = guide(tiny_model, start, RunConfig(steps=4, lr=1e-6))
+    blurred = guide(tiny_model, start, RunConfig(param="pixel", steps=4, lr=1e-6, blur_every=2, blur_sigma=1.0))
+    plain = guide(tiny_model, start, RunConfig(param="pixel", steps=4, lr=1e-6))
     assert (total_variation(blurred.last, start) < 0.5 * total_variation(plain.last, start)).all()
 
 
@@ -166,4 +166,4 @@ def test_cuda_on_a_machine_without_one_is_a_clear_error(tiny_model):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     with pytest.raises(ConfigError, match="no CUDA GPU"):
-        guide(tiny_model, noise(), RunConfig(steps=1, device="cuda"))
+        guide(tiny_model, noise(), RunConfig(param="pixel", steps=1, device="cuda"))

@@ -8,8 +8,8 @@ from guidance.optimize.starts import make_start
 
 
 def test_noise_image_i_is_the_single_run_with_seed_plus_i():
-    batch = make_start("noise", 3, 7, data=None).pixels
-    assert torch.equal(batch[2], make_start("noise", 1, 9, data=None).pixels[0])
+    batch = make_start("noise:uniform", 3, 7, data=None).pixels
+    assert torch.equal(batch[2], make_start("noise:uniform", 1, 9, data=None).pixels[0])
     assert not torch.equal(batch[0], batch[1])
     gaussian = make_start("noise:gaussian", 1, 0, data=None).pixels
     assert abs(gaussian.mean().item() - 0.13) < 0.05

@@ -190,3 +190,30 @@ def test_showcase_finds_the_repository_experiments():
     paths = showcase_configs()
     assert [p.stem for p in paths] == ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
     assert all(p.is_file() for p in paths)
+
+
+def test_run_table_fits_80_columns_with_at_most_two_lines_an_image():
+    from guidance.runs.render import run_table
+
+    image = {"start": "test 2 #1234", "p_target": 0.99991, "top_class": "not_8", "l2": 12.345, "reached_step": 345,
+             "verdict": "flip", "judge_top": "2", "judge_p_top": 0.97, "nn_distance": 8.21, "realism_cutoff": 7.47,
+             "survives_saving": False, "p_target_saved": 0.42}
+    images = [dict(image, start=f"noise seed {1000 + i}") for i in range(15)] + [image]
+    summary = {"experiment": "a-rather-long-experiment-name", "status": "finished", "steps_done": 500,
+               "wall_seconds": 12.3, "final_holds": "last", "config": {"target": 8},
+               "reached": {"threshold": 0.99}, "images": images, "verdicts": {"flip": 16}}
+    console = Console(width=80, record=True, color_system=None)
+    console.print(run_table(summary))
+    text = console.export_text()
+    lines = [line.rstrip() for line in text.splitlines()]
+    assert max(map(len, lines)) <= 80
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["#", "start"])
+    body = lines[header + 2: lines.index("", header + 2)]  # from under the header rule to the blank line
+    assert [line.split()[0] for line in body if line[:3].strip()] == [str(i) for i in range(16)]
+    assert len(body) <= 2 * 16  # at most two lines an image
+    assert "#0 p=0.42" in text.replace("\n", " ")  # the long note went to the footnote
+
+
+def test_compare_with_no_sources_is_the_kits_one_line_error():
+    result = invoke("compare")
+    one_line_error(result, "nothing to compare")

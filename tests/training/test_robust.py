@@ -87,7 +87,7 @@ def test_cache_key_ignores_fields_left_at_their_defaults():
     ("lowres", lambda x: F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode="bilinear", align_corners=False)),
 ])
 def test_parameterisations_render_what_the_model_sees(tiny_model, twos, name, expected_first_frame):
-    config = RunConfig(param=name, steps=20, snapshot_every=10, log_every=10, lr=0.2)
+    config = RunConfig(param=name, param_sigma=1.0, steps=20, snapshot_every=10, log_every=10, lr=0.2)
     result = guide(tiny_model, twos[:2], config)
     assert torch.allclose(result.frames[0], expected_first_frame(twos[:2]), atol=1e-6)
     assert result.history[-1]["p_target"] > result.history[0]["p_target"]

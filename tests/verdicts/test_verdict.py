@@ -29,6 +29,21 @@ def test_decision_rule(guided_p, judge_top, realistic, expected):
     assert decide(guided_p, 0.99, judge_top, 8, realistic) == expected
 
 
+@pytest.mark.parametrize("judge_top", ["2", "8"])
+def test_an_image_that_never_moved_is_neither_flip_nor_generation(judge_top):
+    assert decide(0.999, 0.99, judge_top, 8, True, moved=False) == "already"
+    assert decide(0.5, 0.99, judge_top, 8, True, moved=False) == "unchanged"
+
+
+def test_already_needs_the_saved_image_to_equal_its_start(tiny_model, tiny_judge):
+    noise = quantize(torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(3)))
+    moved = noise.clone()
+    moved[2:] = (moved[2:] + 0.1).clamp(0, 1)  # two images changed; two by far less than half a grey level
+    moved[:2] += 0.0005
+    verdicts = judge_images(tiny_judge, moved, tiny_model, 8, 0.5, guided_p=[0.999] * 4, starts=noise)
+    assert [v["verdict"] == "already" for v in verdicts] == [True, True, False, False]
+
+
 def test_realism_index_separates_real_eights_from_noise(sample):
     index = build_realism_index(sample, 8)
     train_eight = torch.from_numpy(sample.train_images[sample.train_labels == 8][:1]).float() / 255

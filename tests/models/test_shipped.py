@@ -1,0 +1,58 @@
+"""The models shipped in the package: found without training, and the user's own training wins."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from guidance.api import load_guided_model, load_run_judge
+from guidance.cli import app
+from guidance.config import JUDGE_CONFIG, MODEL_PRESETS
+from guidance.models.shipped import SHIPPED_DIR, shipped_folder, shipped_names
+from guidance.models.store import preset_folder
+
+runner = CliRunner()
+SHIPPED = {"standard": MODEL_PRESETS["standard"], "robust": MODEL_PRESETS["robust"], "judge": JUDGE_CONFIG}
+
+
+def test_the_package_ships_the_headline_and_verdict_models_small():
+    assert shipped_names() == sorted(SHIPPED)
+    total = sum(path.stat().st_size for path in SHIPPED_DIR.rglob("*") if path.is_file())
+    assert total < 10 * 2**20
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_each_shipped_model_records_its_recipe_data_and_metrics(name):
+    info = json.loads((SHIPPED_DIR / name / "metrics.json").read_text())
+    assert shipped_folder(name, SHIPPED[name]) == SHIPPED_DIR / name  # trained with exactly the preset's config
+    assert info["data"]["source"].startswith("mnist:") and len(info["data"]["fingerprint"]) >= 8
+    assert info["test"]["n"] == 10000 and {"torch", "fastai"} <= set(info["versions"])
+
+
+def test_a_shipped_model_stands_in_only_for_its_own_recipe():
+    assert shipped_folder("robust", MODEL_PRESETS["robust"].override(target=3)) is None
+    assert shipped_folder("standard", MODEL_PRESETS["standard"].override(epochs=1)) is None
+    assert shipped_folder("nope", MODEL_PRESETS["standard"]) is None
+
+
+def test_presets_load_from_the_package_with_no_training(sample):
+    model = load_guided_model("robust", 8, data=lambda: sample)
+    assert model.info["folder"] == str(SHIPPED_DIR / "robust")
+    judge = load_run_judge(8, data=lambda: sample)
+    assert judge.model.info["folder"] == str(SHIPPED_DIR / "judge")
+
+
+def test_a_model_the_user_trained_takes_precedence(sample, tiny_model_folder):
+    import shutil
+
+    cached = preset_folder(MODEL_PRESETS["standard"], sample.fingerprint)
+    shutil.copytree(tiny_model_folder, cached)
+    try:
+        assert load_guided_model("standard", 8, data=lambda: sample).info["folder"] == str(cached)
+    finally:
+        shutil.rmtree(cached)
+
+
+def test_default_is_refused_with_the_new_names():
+    result = runner.invoke(app, ["run", "--model", "default"])
+    assert result.exit_code == 1 and "'standard'" in result.output and "'robust'" in result.output
