@@ -120,13 +120,9 @@ def run_experiment(
     data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
-        from guidance.verdicts.metrics import diversity
-
-        verdicts = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target, data=data,
-                             starts=result.start)
-        add_verdicts(summary, verdicts)
-        if config.batch > 1:
-            summary["diversity"] = diversity(result.final, data(), config.target)
+        verdicts, measures = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target,
+                                       data=data, starts=result.start)
+        add_verdicts(summary, verdicts, measures)
     write_run(folder, summary, result)
     return RunOutcome(result, summary, folder, model)
 
@@ -152,21 +148,27 @@ def load_run_judge(
 def judge_run(
     images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None, guided_p=None,
     data: Callable[[], MnistData] | None = None, starts=None,
-) -> list[dict]:
-    """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target."""
+) -> tuple[list[dict], dict | None]:
+    """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target,
+    and the batch's set metrics against real digits of the target (None for small batches)."""
     from guidance.verdicts.judge import judge_images
+    from guidance.verdicts.metrics import set_metrics
 
+    data = data or _data_loader(data_dir, console)
     judge = load_run_judge(config.target, data_dir, console, judge_folder, data)
-    return judge_images(judge, images, model, config.target, config.threshold, guided_p, starts)
+    verdicts = judge_images(judge, images, model, config.target, config.threshold, guided_p, starts)
+    return verdicts, set_metrics(judge, images, data().test_digits(config.target))
 
 
-def add_verdicts(summary: dict[str, Any], verdicts: list[dict]) -> None:
-    """Merge per-image verdicts and their counts into a run summary."""
+def add_verdicts(summary: dict[str, Any], verdicts: list[dict], measures: dict | None = None) -> None:
+    """Merge per-image verdicts, their counts and the set metrics into a run summary."""
     from guidance.verdicts.judge import verdict_counts
 
     for image, verdict in zip(summary["images"], verdicts):
         image.update({k: v for k, v in verdict.items() if k != "p_target"})
     summary["verdicts"] = verdict_counts(verdicts)
+    if measures is not None:
+        summary["set_metrics"] = measures
 
 
 def judge_path(
@@ -194,8 +196,8 @@ def judge_path(
         starts = torch.from_numpy(load_images(path)["start"]).unsqueeze(1)
     config = config.override(target=target, threshold=threshold)
     guided = load_guided_model(model or config.model, config.target, trust_pickle, data_dir, console)
-    verdicts = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p, starts=starts)
-    return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target)
+    verdicts, measures = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p, starts=starts)
+    return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target, measures)
 
 
 def compare_runs(

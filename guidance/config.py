@@ -114,6 +114,7 @@ class TrainConfig(ConfigBase):
     fine_tune: bool = False  # fastai's fine_tune (1 epoch body frozen, then discriminative lrs), as the write-up did
     task: str = "binary"  # 'binary' (target vs rest) or 'digits' (all ten classes, for the judge)
     noise_std: float = 0.0  # Gaussian noise augmentation: each training image gets sigma ~ U(0, noise_std)
+    junk_fraction: float = 0.0  # 'digits' only: this share of each batch becomes images of no digit, an 11th class "none"
     robust: str = "none"  # adversarial training: 'none', or PGD in the 'l2' or 'linf' norm (guidance/robust.py)
     robust_eps: float = 2.0  # PGD radius in pixel units [0, 1]; L2 2.0 is ~20% of an 8's norm
     robust_steps: int = 5  # PGD steps per training batch (evaluation uses 4x as many, at least 20)
@@ -138,6 +139,8 @@ class TrainConfig(ConfigBase):
         _require(self.channels in (1, 3), f"channels must be 1 or 3, got {self.channels}")
         _require(self.task in ("binary", "digits"), f"task must be 'binary' or 'digits', got '{self.task}'")
         _require(self.noise_std >= 0, f"noise_std must be >= 0, got {self.noise_std}")
+        _require(0 <= self.junk_fraction < 1, f"junk_fraction must be in [0, 1), got {self.junk_fraction}")
+        _require(self.junk_fraction == 0 or self.task == "digits", "junk_fraction (a 'none' class) needs task 'digits'")
         _require(
             self.robust in ("none", "l2", "linf"),
             f"unknown robust norm '{self.robust}'{did_you_mean(self.robust, ['none', 'l2', 'linf'])}; "
@@ -172,11 +175,13 @@ MODEL_PRESETS: dict[str, TrainConfig] = {
 }
 
 
-# The judge: a 10-class digit classifier kept apart from every guided model: another
-# architecture (ReLU + max-pool, no batch norm), another task, and trained on noisy
-# images so that perturbations crafted against a guided model rarely carry over.
+# The judge: a digit classifier kept apart from every guided model: another architecture
+# (ReLU + max-pool, no batch norm), another task, and trained on noisy images so that
+# perturbations crafted against a guided model rarely carry over. Its 11th class, "none",
+# is learnt from noise, blobs, strokes and textures (guidance/data/junk.py), so it can
+# say that an image is no digit at all instead of naming the closest one.
 DEFAULT_MODEL = "robust"  # the model whose gradient draws: what `guide run` uses unless told otherwise
-JUDGE_CONFIG = TrainConfig(arch="judge_cnn", task="digits", epochs=3, lr=3e-3, noise_std=0.5)
+JUDGE_CONFIG = TrainConfig(arch="judge_cnn", task="digits", epochs=3, lr=3e-3, noise_std=0.5, junk_fraction=0.1)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,9 @@ def test_train_standard_model_then_reuse_it(data_dir):
     from guidance.models.shipped import SHIPPED_DIR
 
     shipped = json.loads((SHIPPED_DIR / "standard" / "metrics.json").read_text())
-    assert metrics["train_config"] == shipped["train_config"]
+    from guidance.config import TrainConfig
+
+    assert TrainConfig.from_dict(metrics["train_config"]) == TrainConfig.from_dict(shipped["train_config"])
     assert abs(metrics["test"]["error_rate"] - shipped["test"]["error_rate"]) <= 0.003
 
 

@@ -71,7 +71,7 @@ def build_model(config: TrainConfig, info: dict[str, Any] | None = None) -> Guid
 
 
 def class_names(config: TrainConfig) -> list[str]:
-    """Output order: ['8', 'not_8'] (fastai's sorted vocab) or the ten digits."""
+    """Output order: ['8', 'not_8'] (fastai's sorted vocab), or the ten digits (and 'none' for a judge)."""
     if config.task == "digits":
-        return [str(digit) for digit in range(10)]
+        return [str(digit) for digit in range(10)] + (["none"] if config.junk_fraction else [])
     return [str(config.target), f"not_{config.target}"]

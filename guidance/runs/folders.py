@@ -142,15 +142,38 @@ def load_images_to_judge(path: str | Path) -> np.ndarray:
 
     path = Path(path)
     if path.is_dir() and any((path / name).is_file() for name in ("images.npz", "summary.json", "config.toml")):
-        return load_images(path)["final"]  # a run folder
-    if path.is_dir():
+        images = load_images(path)["final"]  # a run folder
+    elif path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
         if not files:
             raise RunFolderError(f"{path} holds no images (.png, .jpg, .bmp) and is not a run folder")
-        return np.stack([_image_file(file, load_image_file) for file in files])
-    if path.suffix == ".npz" and path.is_file():
-        return _npz_images(path)
-    raise RunFolderError(f"{path} is not a run folder, a folder of images or an .npz file")
+        _same_size(files)
+        images = np.stack([_image_file(file, load_image_file) for file in files])
+    elif path.suffix == ".npz" and path.is_file():
+        images = _npz_images(path)
+    else:
+        raise RunFolderError(f"{path} is not a run folder, a folder of images or an .npz file")
+    bad = ~np.isfinite(images).reshape(len(images), -1).all(axis=1)
+    if bad.any():
+        raise RunFolderError(f"{path}: {int(bad.sum())} of {len(images)} images hold NaN or infinite pixels "
+                             f"(the first is #{int(bad.argmax())}); nothing to judge there")
+    return images
+
+
+def _same_size(files: list[Path]) -> None:
+    """Refuse a folder of images of several sizes: they cannot all be the digits of one batch."""
+    from PIL import Image
+
+    sizes: dict[tuple[int, int], str] = {}
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                sizes.setdefault(image.size, file.name)
+        except OSError:
+            continue  # an unreadable file is reported by name when it is loaded
+    if len(sizes) > 1:
+        listing = ", ".join(f"{w}x{h} ({name})" for (w, h), name in list(sizes.items())[:3])
+        raise RunFolderError(f"images of mixed sizes in one folder: {listing}; judge one size at a time")
 
 
 def _image_file(path: Path, loader) -> np.ndarray:

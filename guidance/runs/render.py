@@ -85,17 +85,16 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
         table.add_row("", f"+{hidden} more in summary.json", *[""] * (len(headers) - 2))
     notes = [f"L2 = change from the start; reached = first step with p >= {threshold}"]
     if judged:
-        notes.append("judge = its top class and p; NN = distance to the nearest real training "
-                     f"{target} (realistic within {summary['images'][0].get('realism_cutoff', 0):.2f})")
+        notes.append(f"judge = its top class and p; NN = pixel distance to the nearest real training {target} "
+                     f"(realistic within {summary['images'][0].get('realism_cutoff', 0):.2f}, and within "
+                     f"{summary['images'][0].get('feature_cutoff', 0):.2f} of real {target}s in the judge's features)")
         if footnotes:
             notes.append("* the guided model is no longer sure once the image is saved as an 8-bit PNG: "
                          + ", ".join(footnotes))
         counts = ", ".join(f"{n} {name}" for name, n in summary["verdicts"].items() if n)
         notes.append(f"verdicts: {counts}")
-        if "diversity" in summary:
-            spread = summary["diversity"]
-            notes.append(f"diversity {spread['ratio']:.2f} (mean pairwise L2 {spread['mean_pairwise_l2']:.2f}, "
-                         f"real test {target}s {spread['real_mean_pairwise_l2']:.2f})")
+        if summary.get("set_metrics"):
+            notes.append(set_metrics_text(summary["set_metrics"], target))
     table.caption = "\n".join(notes)
     table.caption_justify = "left"
     return table
@@ -146,20 +145,39 @@ def image_row(images: list[np.ndarray], captions: list[str]) -> Table:
     return table
 
 
-def verdict_table(title: str, verdicts: list[dict[str, Any]], counts: dict[str, int], target: int, limit: int = 32) -> Table:
-    """`guide judge`: one row per image, the counts in the caption."""
-    table = Table(title=f"verdicts for {title}", title_justify="left")
-    for header in ("#", f"p({target})", f"p({target}) saved", "judge sees", "NN dist", "verdict"):
+def set_metrics_text(measures: dict[str, Any], target: int) -> str:
+    """One line: each set measure of a batch beside its real-vs-real value at the same size."""
+    pairs = ", ".join(f"{name} {measures[name]:.2f} ({measures[name + '_real']:.2f})"
+                      for name in ("precision", "recall", "density", "coverage"))
+    return (f"set of {measures['n']} vs real {target}s (real-vs-real at the same size in brackets): "
+            f"FD {measures['fd']:.1f} ({measures['fd_real']:.1f}), {pairs}")
+
+
+def verdict_table(
+    title: str, verdicts: list[dict[str, Any]], counts: dict[str, int], target: int,
+    measures: dict[str, Any] | None = None, limit: int = 32,
+) -> Table:
+    """`guide judge`: one row per image; the counts and set metrics in the caption."""
+    from rich import box
+
+    table = Table(title=f"verdicts for {title}", title_justify="left", box=box.SIMPLE_HEAD, caption_justify="left")
+    for header in ("#", f"p({target})", "saved", "judge sees", "NN", "feat.", "verdict"):
         table.add_column(header, justify="left" if header == "verdict" else "right")
     for i, verdict in enumerate(verdicts[:limit]):
         table.add_row(
             str(i), f"{verdict['p_target']:.4f}", f"{verdict['p_target_saved']:.4f}",
-            f"{verdict['judge_top']} ({verdict['judge_p_top']:.2f})",
-            f"{verdict['nn_distance']:.2f} / {verdict['realism_cutoff']:.2f}", _verdict_text(verdict),
+            f"{verdict['judge_top']} {verdict['judge_p_top']:.2f}",
+            f"{verdict['nn_distance']:.1f}", f"{verdict['feature_distance']:.1f}", _verdict_text(verdict),
         )
     if len(verdicts) > limit:
-        table.add_row("", f"... {len(verdicts) - limit} more", "", "", "", "")
-    table.caption = "verdicts: " + ", ".join(f"{n} {name}" for name, n in counts.items())
+        table.add_row("", f"+{len(verdicts) - limit} more", "", "", "", "", "")
+    first = verdicts[0]
+    table.caption = (f"saved = p({target}) on the 8-bit PNG; NN = pixel distance to the nearest real training "
+                     f"{target} (cutoff {first['realism_cutoff']:.2f}); feat. = distance in the judge's features "
+                     f"(cutoff {first['feature_cutoff']:.2f}); the judge must give {target} at least "
+                     f"p {first['judge_p_floor']:.2f}\nverdicts: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    if measures:
+        table.caption += "\n" + set_metrics_text(measures, target)
     if any(verdict.get("survives_saving") is False for verdict in verdicts):
         table.caption += "\n* the guided model is no longer sure once the image is saved as an 8-bit PNG"
     return table

@@ -32,16 +32,23 @@ COLUMNS: dict[str, str] = {
     "reached": "reached",
     "reached_median_step": "steps to reach",
     **{verdict: verdict for verdict in VERDICT_NAMES},
-    "diversity": "diversity",
+    "fd": "FD",
+    "fd_real": "FD real",
+    "precision": "precision",
+    "recall": "recall",
+    "coverage": "coverage",
+    "coverage_real": "cov. real",
     "l2_mean": "L2",
     "linf_mean": "Linf",
     "wall_s": "wall s",
     "folder": "folder",
     "source": "source",
 }
+SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real")
 TEXT_COLUMNS = ("name", "date", "model", "start", "loss", "status", "folder", "source")
 COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "p_std", "reached", "reached_median_step",
-                   *VERDICT_NAMES, "diversity", "l2_mean", "linf_mean", "wall_s"]
+                   *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "l2_mean",
+                   "linf_mean", "wall_s"]
 LIST_COLUMNS = ["name", "date", "model", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
 
 
@@ -66,7 +73,7 @@ def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any
         "reached": f"{len(reached)}/{len(images)}",
         "reached_median_step": statistics.median(reached) if reached else None,
         **{verdict: verdicts.get(verdict) if verdicts else None for verdict in VERDICT_NAMES},
-        "diversity": (summary.get("diversity") or {}).get("ratio"),
+        **{name: (summary.get("set_metrics") or {}).get(name) for name in SET_COLUMNS},
         "l2_mean": _mean([image["l2"] for image in images]),
         "linf_mean": _mean([image["linf"] for image in images]),
         "wall_s": summary.get("wall_seconds"),
@@ -95,8 +102,8 @@ def format_cell(column: str, value: Any) -> str:
         return "-"
     if column in ("p_mean", "p_std"):
         return f"{value:.4f}"
-    if column in ("l2_mean", "linf_mean", "diversity"):
-        return f"{value:.3f}"
+    if column in ("l2_mean", "linf_mean") or column in SET_COLUMNS:
+        return f"{value:.3f}" if not column.startswith("fd") else f"{value:.1f}"
     if column == "date":
         return str(value)[:16]  # to the minute
     if column == "wall_s":

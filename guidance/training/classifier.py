@@ -87,6 +87,27 @@ class NoiseAugmentation(Callback):
         self.learn.xb = ((images + sigma * torch.randn_like(images)).clamp(0, 1),)
 
 
+class JunkClass(Callback):
+    """Replace a share of each training batch by images of no digit, labelled as the last class ("none")."""
+
+    order = 4  # before noise augmentation, so junk gets noisy too
+
+    def __init__(self, fraction: float, none_index: int, seed: int):
+        self.fraction, self.none_index = fraction, none_index
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def before_batch(self):
+        if not self.training:
+            return
+        from guidance.data.junk import junk_images
+
+        (images,), (labels,) = self.xb, self.yb
+        count = int(round(self.fraction * len(labels)))
+        junk = junk_images(count, self.generator).to(images.device)
+        self.learn.xb = (torch.cat([images[count:], junk]),)
+        self.learn.yb = (torch.cat([labels[count:], torch.full((count,), self.none_index, device=labels.device)]),)
+
+
 @dataclass(frozen=True)
 class TestReport:
     """Held-out test metrics; for binary models class 0 is the target, class 1 the rest."""
@@ -109,7 +130,8 @@ def evaluate(model: GuidedModel, images: np.ndarray, labels: np.ndarray, config:
     classes = len(model.class_names)
     confusion = torch.zeros(classes, classes, dtype=torch.long)
     confusion.index_put_((truth, predicted), torch.ones_like(truth), accumulate=True)
-    recalls = confusion.diag().float() / confusion.sum(1).clamp(min=1).float()
+    support = confusion.sum(1)
+    recalls = confusion.diag().float()[support > 0] / support[support > 0].float()  # a 'none' class has no test images
     return TestReport(
         error_rate=float((predicted != truth).float().mean()),
         balanced_accuracy=float(recalls.mean()),
@@ -129,10 +151,19 @@ def predict_classes(model: GuidedModel, images: np.ndarray, batch_size: int = 10
     return torch.cat(outputs)
 
 
+def split(n_images: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out, training) indices of the training images: 10% held out by seed, never trained on.
+
+    The verdicts calibrate their thresholds on a judge's held-out images.
+    """
+    order = np.random.default_rng(seed).permutation(n_images)
+    n_valid = int(n_images * VALID_FRACTION)
+    return order[:n_valid], order[n_valid:]
+
+
 def make_dataloaders(config: TrainConfig, data: MnistData, device: torch.device) -> DataLoaders:
-    order = np.random.default_rng(config.seed).permutation(len(data.train_labels))
-    n_valid = int(len(order) * VALID_FRACTION)
-    valid, train = order[:n_valid][:VALID_LIMIT], order[n_valid:]
+    held_out, train = split(len(data.train_labels), config.seed)
+    valid = held_out[:VALID_LIMIT]
     if config.train_limit:
         train = train[: config.train_limit]
     labels = task_labels(data.train_labels, config)
@@ -165,6 +196,8 @@ def train_classifier(
     weights = torch.from_numpy(class_weights(train_labels)).to(torch_device) if balance else None
     loss = CrossEntropyLossFlat(weight=weights)
     augment = [NoiseAugmentation(config.noise_std)] if config.noise_std else []
+    if config.junk_fraction:
+        augment.insert(0, JunkClass(config.junk_fraction, len(model.class_names) - 1, config.seed))
     if config.robust != "none":
         from guidance.training.robust import AdversarialTraining, default_step_size
 

@@ -1,18 +1,24 @@
 """Verdicts: tell an adversarial flip from a real 8, by itself.
 
 Every guided image is measured by things that took no part in the guidance:
-- a **judge**, a separate 10-class digit classifier (see ``JUDGE_CONFIG``);
-- a **realism check** that needs no classifier: the L2 distance to the nearest
-  real training image of the target class, against the distance that covers
-  99% of real digits (leave-one-out within the training images, so the test set
-  stays an independent check).
+- a **judge**, a separate digit classifier with an 11th class, "none", learnt from
+  noise, blobs, strokes and textures (see ``JUDGE_CONFIG``);
+- a **realism index** of the real training images of the target: the pixel-L2 distance
+  to the nearest one, and the distance to the k-th nearest in the judge's own feature
+  space (blurry, mean-like images sit close to many digits in pixels, not in features).
+
+Every threshold is calibrated on real digits the judge never trained on (its held-out
+10% of the training set): each distance cutoff covers 99% of them. On top, the judge must give the target at least
+``JUDGE_FLOOR``: the calibrated floor alone is low (about 0.1: a few real 8s are hard),
+and blurry mean digits sit just above it. The test set stays an independent check.
 
 ``unchanged``: the guided model never got sure (p < threshold);
-``flip``: the guided model is sure, the judge is not (it usually still sees the start digit);
-``generated``: the judge agrees and the image is as close to real digits as real digits are;
-``unrealistic``: the judge agrees, but the image is far from every real digit of the class;
 ``already``: the guided model was sure from step 0 and the saved image equals the start:
-nothing was guided, so there is nothing to call a flip or a generation.
+nothing was guided, so there is nothing to call a flip or a generation;
+``flip``: the guided model is sure, the judge sees another digit (usually the start's);
+``unrealistic``: the judge says "none", is not sure of the target, or the image is
+further from real digits of the target than real digits are (blobs, textures, sketches);
+``generated``: the judge is sure of the target and the image is as close to real digits as real digits are.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
-from guidance.config import JUDGE_CONFIG
+from guidance.config import JUDGE_CONFIG, TrainConfig
+from guidance.data.images import as_pixels
 from guidance.data.mnist import MnistData
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
@@ -31,30 +39,63 @@ from guidance.models.store import load_model
 from guidance.training.presets import OnTrain, cached_or_trained
 
 VERDICTS = ("unchanged", "already", "flip", "generated", "unrealistic")
-REALISM_QUANTILE = 0.99
+CALIBRATION_QUANTILE = 0.99  # share of held-out real digits each threshold lets through
+NEIGHBOURS = 5  # k of the k-th nearest neighbour in feature space
+JUDGE_FLOOR = 0.8  # the judge must be fairly sure of the target: blurry mean 8s get 0.6-0.7, real test 8s 1.0 (median)
+NONE = "none"
+
+
+@torch.no_grad()
+def digit_features(model: GuidedModel, pixels: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """The judge's penultimate activations (B, F) for (B, 1, 28, 28) pixels: what its last layer reads."""
+    body = model.net[:-1]
+    return torch.cat([body(model.normalize(pixels[i:i + batch_size])) for i in range(0, len(pixels), batch_size)])
+
+
+def kth_distance(queries: torch.Tensor, references: torch.Tensor, k: int) -> torch.Tensor:
+    """Distance from each query to its k-th nearest reference (k = 1: the nearest)."""
+    return torch.cdist(queries, references).kthvalue(k, dim=1).values
 
 
 @dataclass(frozen=True)
 class RealismIndex:
-    """Nearest-neighbour distances to the real training images of one digit."""
+    """The real training images of one digit (those the judge trained on), and the calibrated cutoffs."""
 
     target: int
-    references: torch.Tensor  # (N, 784) float32 in [0, 1]
-    cutoff: float  # distance within which REALISM_QUANTILE of real digits lie
+    references: torch.Tensor  # (N, 784) pixels in [0, 1]
+    features: torch.Tensor  # (N, F) judge features of the same images
+    cutoff: float  # pixel L2 to the nearest reference that covers 99% of held-out real digits
+    feature_cutoff: float  # the same for the k-th nearest in feature space
+    p_floor: float  # JUDGE_FLOOR, or the judge's p(target) that 99% of held-out real digits reach if higher
 
     def nearest(self, images: torch.Tensor) -> torch.Tensor:
         """L2 distance from each (B, 1, H, W) or (B, H, W) image to its nearest reference."""
-        flat = images.reshape(len(images), -1).float()
-        return torch.cdist(flat, self.references).min(dim=1).values
+        return kth_distance(images.reshape(len(images), -1).float(), self.references, 1)
+
+    def feature_distance(self, features: torch.Tensor) -> torch.Tensor:
+        return kth_distance(features, self.features, NEIGHBOURS)
 
 
-def build_realism_index(data: MnistData, target: int, quantile: float = REALISM_QUANTILE) -> RealismIndex:
-    """Index the training images of `target`; calibrate the cutoff leave-one-out."""
-    references = torch.from_numpy(data.train_images[data.train_labels == target]).reshape(-1, 28 * 28).float() / 255
-    distances = torch.cdist(references, references)
-    distances.fill_diagonal_(float("inf"))
-    leave_one_out = distances.min(dim=1).values
-    return RealismIndex(target, references, float(torch.quantile(leave_one_out, quantile)))
+def build_realism_index(data: MnistData, target: int, judge_model: GuidedModel) -> RealismIndex:
+    """Index the target's training images; calibrate every cutoff on the judge's held-out ones."""
+    from guidance.training.classifier import split
+
+    seed = TrainConfig.from_dict(judge_model.info.get("train_config", {})).seed
+    held_out = np.zeros(len(data.train_labels), dtype=bool)
+    held_out[split(len(data.train_labels), seed)[0]] = True
+    is_target = data.train_labels == target
+    references, probes = (as_pixels(data.train_images[is_target & mask]) for mask in (~held_out, held_out))
+    features, probe_features = digit_features(judge_model, references), digit_features(judge_model, probes)
+    with torch.no_grad():
+        probe_p = judge_model(probes).softmax(1)[:, judge_model.class_names.index(str(target))]
+    flat = references.reshape(len(references), -1)
+    quantile = CALIBRATION_QUANTILE
+    return RealismIndex(
+        target, flat, features,
+        cutoff=float(torch.quantile(kth_distance(probes.reshape(len(probes), -1), flat, 1), quantile)),
+        feature_cutoff=float(torch.quantile(kth_distance(probe_features, features, NEIGHBOURS), quantile)),
+        p_floor=max(JUDGE_FLOOR, float(torch.quantile(probe_p, 1 - quantile))),
+    )
 
 
 @dataclass
@@ -69,24 +110,27 @@ def load_judge(
     data: Callable[[], MnistData], target: int, folder: str | Path | None = None,
     on_train: OnTrain | None = None,
 ) -> Judge:
-    """The judge (cached, shipped, or trained first via ``on_train``) and the realism index."""
+    """The judge (cached, shipped, or trained first via ``on_train``) and its calibrated realism index."""
     if folder is None:
         folder, _ = cached_or_trained(JUDGE_CONFIG, "judge", data, on_train)
     model = load_model(folder)
-    if model.class_names != [str(digit) for digit in range(10)]:
+    if model.class_names[:10] != [str(digit) for digit in range(10)]:
         raise ModelError(f"{folder} is not a judge: it must classify all ten digits, not {model.class_names}")
-    return Judge(model, build_realism_index(data(), target))
+    return Judge(model, build_realism_index(data(), target, model.eval()))
 
 
-def decide(guided_p: float, threshold: float, judge_top: str, target: int, realistic: bool, moved: bool = True) -> str:
+def decide(
+    guided_p: float, threshold: float, judge_top: str, target: int, realistic: bool, moved: bool = True,
+    judge_sure: bool = True,
+) -> str:
     """The verdict for one image (see module docstring)."""
     if guided_p < threshold:
         return "unchanged"
     if not moved:
         return "already"
-    if judge_top != str(target):
+    if judge_top not in (str(target), NONE):
         return "flip"
-    return "generated" if realistic else "unrealistic"
+    return "generated" if judge_top == str(target) and judge_sure and realistic else "unrealistic"
 
 
 def quantize(images: torch.Tensor) -> torch.Tensor:
@@ -115,24 +159,31 @@ def judge_images(
         guided_p = guided(images.to(device)).softmax(1)[:, guided.target_index].cpu().tolist()
     guided_p_saved = guided(saved.to(device)).softmax(1)[:, guided.target_index].cpu()
     judge_probs = judge.model(saved).softmax(1)
-    distances = judge.index.nearest(saved)
+    target_index = judge.model.class_names.index(str(target))
+    index = judge.index
+    distances = index.nearest(saved)
+    feature_distances = index.feature_distance(digit_features(judge.model, saved))
     moved = [True] * len(images) if starts is None else [
         not torch.equal(saved[i], start) for i, start in enumerate(quantize(starts.float().cpu()))]
     results = []
     for i in range(len(images)):
-        top = int(judge_probs[i].argmax())
-        realistic = bool(distances[i] <= judge.index.cutoff)
+        top = judge.model.class_names[int(judge_probs[i].argmax())]
+        p_judge = float(judge_probs[i, target_index])
+        realistic = bool(distances[i] <= index.cutoff and feature_distances[i] <= index.feature_cutoff)
         p, p_saved = float(guided_p[i]), float(guided_p_saved[i])
         results.append({
-            "verdict": decide(p, threshold, str(top), target, realistic, moved[i]),
+            "verdict": decide(p, threshold, top, target, realistic, moved[i], p_judge >= index.p_floor),
             "p_target": p,
             "p_target_saved": p_saved,
             "survives_saving": None if p < threshold else p_saved >= threshold,
-            "judge_top": str(top),
-            "judge_p_top": float(judge_probs[i, top]),
-            "judge_p_target": float(judge_probs[i, target]),
+            "judge_top": top,
+            "judge_p_top": float(judge_probs[i].max()),
+            "judge_p_target": p_judge,
+            "judge_p_floor": index.p_floor,
             "nn_distance": float(distances[i]),
-            "realism_cutoff": judge.index.cutoff,
+            "realism_cutoff": index.cutoff,
+            "feature_distance": float(feature_distances[i]),
+            "feature_cutoff": index.feature_cutoff,
             "realistic": realistic,
         })
     return results

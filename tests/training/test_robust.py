@@ -13,7 +13,6 @@ from guidance.optimize.params import PARAMETERISATIONS
 from guidance.optimize.starts import make_start
 from guidance.optimize.steps import gaussian_blur, per_image_norm
 from guidance.training.robust import AdversarialTraining, pgd
-from guidance.verdicts.metrics import diversity, mean_pairwise_distance
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +117,3 @@ def test_data_noise_is_seeded_black_at_the_border_and_in_range(sample):
     never_inked = torch.from_numpy(sample.pixel_statistics()[1] == 0)  # e.g. the corners
     assert never_inked.sum() > 20 and first[:, 0][:, never_inked].abs().max() == 0
     assert first[..., 10:18, 10:18].std() > 0.1
-
-
-def test_diversity_is_zero_for_copies_and_one_for_real_digits(sample):
-    eights = torch.from_numpy(sample.test_digits(8)[:64]).float() / 255
-    assert mean_pairwise_distance(eights[:1].expand(5, -1, -1)) == 0
-    assert diversity(eights, sample, 8)["ratio"] == pytest.approx(1.0)
-    assert diversity(eights[:1].expand(10, -1, -1), sample, 8)["ratio"] == 0

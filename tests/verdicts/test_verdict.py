@@ -18,7 +18,7 @@ from guidance.verdicts.judge import VERDICTS, Judge, build_realism_index, decide
 @pytest.fixture(scope="module")
 def tiny_judge(sample):
     model = train_classifier(JUDGE_CONFIG, sample, name="tiny judge")  # ~30 s on the 4,000-image sample
-    return Judge(model, build_realism_index(sample, 8))
+    return Judge(model, build_realism_index(sample, 8, model))
 
 
 @pytest.mark.parametrize("guided_p, judge_top, realistic, expected", [
@@ -27,6 +27,14 @@ def tiny_judge(sample):
 ])
 def test_decision_rule(guided_p, judge_top, realistic, expected):
     assert decide(guided_p, 0.99, judge_top, 8, realistic) == expected
+
+
+@pytest.mark.parametrize("judge_top, realistic, sure, expected", [
+    ("none", True, True, "unrealistic"), ("8", True, False, "unrealistic"), ("8", False, True, "unrealistic"),
+    ("8", True, True, "generated"), ("3", True, True, "flip"),
+])
+def test_none_of_the_ten_and_the_confidence_floor(judge_top, realistic, sure, expected):
+    assert decide(0.999, 0.99, judge_top, 8, realistic, judge_sure=sure) == expected
 
 
 @pytest.mark.parametrize("judge_top", ["2", "8"])
@@ -44,8 +52,8 @@ def test_already_needs_the_saved_image_to_equal_its_start(tiny_model, tiny_judge
     assert [v["verdict"] == "already" for v in verdicts] == [True, True, False, False]
 
 
-def test_realism_index_separates_real_eights_from_noise(sample):
-    index = build_realism_index(sample, 8)
+def test_realism_index_separates_real_eights_from_noise(sample, tiny_judge):
+    index = tiny_judge.index
     train_eight = torch.from_numpy(sample.train_images[sample.train_labels == 8][:1]).float() / 255
     assert index.nearest(train_eight).item() == pytest.approx(0, abs=1e-3)
     test_eights = as_pixels(sample.test_digits(8))
@@ -94,6 +102,8 @@ def test_images_to_judge_from_folders_and_npz(tmp_path):
     ("empty folder", "holds no images"), ("wrong size", "is 30x30"), ("wrong mode", "image mode"),
     ("corrupt npz", "not a readable .npz"), ("wrong shape npz", r"expected \(B, 28, 28\)"),
     ("run without images", "has no images.npz"), ("missing", "is not a run folder"),
+    ("nan npz", "hold NaN or infinite pixels"), ("inf npz", "hold NaN or infinite pixels"),
+    ("mixed sizes", "images of mixed sizes"),
 ])
 def test_bad_things_to_judge(tmp_path, case, message):
     path = tmp_path / "x"
@@ -111,6 +121,15 @@ def test_bad_things_to_judge(tmp_path, case, message):
     elif case == "wrong shape npz":
         path = tmp_path / "x.npz"
         np.savez(path, images=np.zeros((2, 10, 10)))
+    elif case in ("nan npz", "inf npz"):
+        path = tmp_path / "x.npz"
+        images = np.zeros((3, 28, 28), dtype=np.float32)
+        images[1, 4, 4] = np.nan if case == "nan npz" else np.inf
+        np.savez(path, images=images)
+    elif case == "mixed sizes":
+        path.mkdir()
+        Image.new("L", (28, 28)).save(path / "a.png")
+        Image.new("L", (56, 56)).save(path / "b.png")
     elif case == "run without images":
         path.mkdir()
         (path / "config.toml").write_text("steps = 3\n")
