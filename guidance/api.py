@@ -100,15 +100,18 @@ class RunOutcome:
 def run_experiment(
     config: RunConfig, out: str | Path | None = None, data_dir: str | Path | None = None,
     trust_pickle: bool = False, console=None, callbacks: Iterable[Callback] = (),
-    model: GuidedModel | None = None,
+    model: GuidedModel | None = None, data: Callable[[], MnistData] | None = None, judge=None,
 ) -> RunOutcome:
-    """Load the model and start images, guide, and save a run folder (see runs.py)."""
+    """Load the model and start images, guide, and save a run folder (see runs/folders.py).
+
+    Pass a loaded `model`, a `data` loader and a `judge` to reuse them across many runs (sweeps do).
+    """
     from guidance.optimize.callbacks import JsonlLog, RichProgress
     from guidance.optimize.starts import make_start
     from guidance.runs.folders import create_run_folder, summarize, write_run
 
     resolve_device(config.device)  # fail before anything is written
-    data = _data_loader(data_dir, console)
+    data = data or _data_loader(data_dir, console)
     start = make_start(config.start, config.batch, config.seed, data)  # a bad start fails before any training
     if model is None:
         model = load_guided_model(config.model, config.target, trust_pickle, data_dir, console, data)
@@ -121,7 +124,7 @@ def run_experiment(
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
         verdicts, measures = judge_run(result.final, model, config, data_dir, console, guided_p=result.final_p_target,
-                                       data=data, starts=result.start)
+                                       data=data, starts=result.start, judge=judge)
         add_verdicts(summary, verdicts, measures)
     write_run(folder, summary, result)
     return RunOutcome(result, summary, folder, model)
@@ -147,7 +150,7 @@ def load_run_judge(
 
 def judge_run(
     images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None, guided_p=None,
-    data: Callable[[], MnistData] | None = None, starts=None,
+    data: Callable[[], MnistData] | None = None, starts=None, judge=None,
 ) -> tuple[list[dict], dict | None]:
     """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target,
     and the batch's set metrics against real digits of the target (None for small batches)."""
@@ -155,7 +158,7 @@ def judge_run(
     from guidance.verdicts.metrics import set_metrics
 
     data = data or _data_loader(data_dir, console)
-    judge = load_run_judge(config.target, data_dir, console, judge_folder, data)
+    judge = judge or load_run_judge(config.target, data_dir, console, judge_folder, data)
     verdicts = judge_images(judge, images, model, config.target, config.threshold, guided_p, starts)
     return verdicts, set_metrics(judge, images, data().test_digits(config.target))
 

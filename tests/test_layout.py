@@ -17,10 +17,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "guidance"
 # The base modules are shared by every room; api and cli sit on top of everything.
 LEVELS = {
     "base": 0, "data": 1, "models": 2, "optimize": 3, "training": 4,
-    "diffusion": 5, "verdicts": 6, "runs": 7, "top": 8,
+    "diffusion": 5, "verdicts": 6, "runs": 7, "top": 8,  # top: api, cli and sweep (it runs experiments)
 }
 BASE = {"config", "errors", "registry", "paths", "progress"}
-TOP = {"api", "cli", "__main__", "__init__"}
+TOP = {"api", "cli", "sweep", "__main__", "__init__"}
 
 
 def module_name(path: Path) -> str:

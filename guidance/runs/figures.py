@@ -155,3 +155,32 @@ def comparison_curves(path: Path, entries: list[tuple[str, list[dict[str, Any]]]
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def sweep_heatmap(path: Path, rows: list[dict[str, Any]], metric: str, x: str, y: str) -> None:
+    """`metric` over two sweep axes, averaged over the others (and over seeds); blank where nothing finished."""
+    plt = _pyplot()
+    xs = list(dict.fromkeys(row[x] for row in rows))
+    ys = list(dict.fromkeys(row[y] for row in rows))
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for i, y_value in enumerate(ys):
+        for j, x_value in enumerate(xs):
+            values = [row[metric] for row in rows if row[x] == x_value and row[y] == y_value
+                      and isinstance(row.get(metric), (int, float))]
+            if values:
+                grid[i, j] = float(np.mean(values))
+    figure, axes = plt.subplots(figsize=(1.2 + 1.1 * len(xs), 1.0 + 0.6 * len(ys)))
+    image = axes.imshow(grid, cmap="viridis", aspect="auto")
+    axes.set_xticks(range(len(xs)), [str(v) for v in xs])
+    axes.set_yticks(range(len(ys)), [str(v) for v in ys])
+    axes.set_xlabel(x)
+    axes.set_ylabel(y)
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            if not np.isnan(grid[i, j]):
+                axes.text(j, i, f"{grid[i, j]:.3g}", ha="center", va="center", color="white", fontsize=8)
+    figure.colorbar(image, ax=axes, label=metric)
+    axes.set_title(f"{metric} (mean over the other axes)", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

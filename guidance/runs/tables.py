@@ -118,17 +118,18 @@ def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str = ""):
     from rich.table import Table
 
     table = Table(title=title or None, title_justify="left")
-    for column in columns:
-        table.add_column(COLUMNS[column], justify="left" if column in TEXT_COLUMNS else "right")
+    for column in columns:  # a column the table does not know (a sweep axis) shows under its own name
+        table.add_column(COLUMNS.get(column, column), justify="left" if column in TEXT_COLUMNS else "right")
     for row in rows:
         table.add_row(*(format_cell(column, row.get(column)) for column in columns))
     return table
 
 
-def write_rows(folder: Path, stem: str, rows: list[dict[str, Any]]) -> None:
-    """The rows as <stem>.csv and <stem>.json (full precision)."""
+def write_rows(folder: Path, stem: str, rows: list[dict[str, Any]], first: tuple[str, ...] = ()) -> None:
+    """The rows as <stem>.csv and <stem>.json (full precision); `first` columns lead the CSV (a sweep's axes)."""
+    columns = list(dict.fromkeys([*first, *COLUMNS]))
     with open(folder / f"{stem}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
-        writer.writerows({key: row.get(key) for key in COLUMNS} for row in rows)
+        writer.writerows({key: row.get(key) for key in columns} for row in rows)
     (folder / f"{stem}.json").write_text(json.dumps(rows, indent=2) + "\n")
