@@ -230,7 +230,7 @@ def judge_command(
 # ---- guide compare / showcase ---------------------------------------------------
 
 
-SortOption = Annotated[Optional[str], typer.Option("--sort", help="Sort rows by a column: p_mean, generated, flip, wall_s, l2_mean, ...")]
+SortOption = Annotated[Optional[str], typer.Option("--sort", help="Sort rows by a column (p_mean, generated, flip, l2_mean, ...; numbers largest first), or COLUMN:asc / COLUMN:desc.")]
 
 
 @app.command("compare")

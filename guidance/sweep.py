@@ -4,6 +4,8 @@ A sweep file (TOML):
 
     base = "generate-noise.toml"      # an experiment config, relative to this file; or a [base] table
     samples = 0                       # 0: the whole grid; N: N points drawn at random (seeded)
+    [set]                             # optional: values every point takes over the base's
+    batch = 16
     [axes]
     loss = ["l1", "ce"]
     lr = [0.01, 0.05, 0.1]
@@ -34,7 +36,7 @@ from guidance.errors import ConfigError, GuideError, RunFolderError
 from guidance.registry import did_you_mean
 
 MAX_POINTS = 10_000  # a bigger grid needs yes=True (--yes)
-SWEEP_KEYS = ("base", "axes", "samples", "sample_seed", "name")
+SWEEP_KEYS = ("base", "set", "axes", "samples", "sample_seed", "name")
 FINISHED = ("finished", "early_stop")
 
 
@@ -106,6 +108,10 @@ def load_sweep(path: str | Path) -> Sweep:
         base = RunConfig.from_dict(base_value, source=f"{path} [base]")
     else:
         raise ConfigError(f"{path}: base must be a config path or a table, got {base_value!r}")
+    overrides = values.get("set", {})
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{path}: [set] must be a table of config keys")
+    base = RunConfig.from_dict(base.to_dict() | overrides, source=f"{path} [set]")
     axes = values.get("axes")
     if not isinstance(axes, dict) or not axes:
         raise ConfigError(f"{path}: no [axes]: name at least one config key and its values")
@@ -219,8 +225,11 @@ def run_point(config: dict[str, Any], folder: str, data_dir: str | None, threads
         status, message = "failed", str(error)
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / "error.txt").write_text(message + "\n")
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     return {"folder": folder, "status": status, "message": message, "seconds": time.perf_counter() - started,
-            "pid": os.getpid()}
+            "worker": os.getpid(), "peak_rss_mb": round(peak_mb)}
 
 
 def _worker_threads(workers: int) -> int:
@@ -323,7 +332,10 @@ def run_sweep(
     tasks = [(p.config.to_dict(), str(folder / "points" / p.name), data, threads) for p in pending]
     progress = _progress(console, len(points), len(points) - len(pending))
 
+    worker_peaks: dict[int, int] = {}
+
     def on_done(report: dict[str, Any]) -> None:
+        worker_peaks[report["worker"]] = max(worker_peaks.get(report["worker"], 0), report["peak_rss_mb"])
         if progress is not None:
             progress.advance()
             if report["status"] == "failed":
@@ -341,7 +353,7 @@ def run_sweep(
         if progress is not None:
             progress.stop()
     rows = sort_rows(collect_rows(folder, points), sort)
-    write_sweep(folder, rows, status, tuple(sweep.axes) + ("error",))
+    write_sweep(folder, rows, status, tuple(sweep.axes) + ("error",), worker_peaks)
     best = next((row for row in rows if row["status"] in FINISHED), None)
     return SweepOutcome(folder, rows, status, notes, best, sort)
 
@@ -386,9 +398,14 @@ def collect_rows(folder: Path, points: list[Point]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_sweep(folder: Path, rows: list[dict[str, Any]], status: str, first: tuple[str, ...]) -> None:
+def write_sweep(
+    folder: Path, rows: list[dict[str, Any]], status: str, first: tuple[str, ...], worker_peaks: dict[int, int],
+) -> None:
+    """sweep.csv / sweep.json, and status.json: how it ended and each worker's peak memory this time."""
     from guidance.runs.tables import write_rows
 
     write_rows(folder, "sweep", rows, first)
-    (folder / "status.json").write_text(json.dumps({"status": status, "points": len(rows),
-                                                    "finished": sum(r["status"] in FINISHED for r in rows)}) + "\n")
+    (folder / "status.json").write_text(json.dumps({
+        "status": status, "points": len(rows), "finished": sum(r["status"] in FINISHED for r in rows),
+        "worker_peak_rss_mb": sorted(worker_peaks.values(), reverse=True),
+    }) + "\n")

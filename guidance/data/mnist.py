@@ -60,8 +60,16 @@ class MnistData:
 
     def pixel_statistics(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-pixel mean and standard deviation (28, 28) over all training digits, in [0, 1]."""
-        pixels = self.train_images.astype(np.float32) / 255
-        return pixels.mean(0), pixels.std(0)
+        # float64 sums over chunks: a float copy of all 60,000 images would cost ~200 MB at once
+        total = np.zeros(self.train_images.shape[1:])
+        squares = np.zeros(self.train_images.shape[1:])
+        for start in range(0, len(self.train_images), 4096):
+            chunk = self.train_images[start:start + 4096].astype(np.float64) / 255
+            total += chunk.sum(0)
+            squares += np.square(chunk).sum(0)
+        mean = total / len(self.train_images)
+        std = np.sqrt(np.maximum(squares / len(self.train_images) - mean**2, 0))
+        return mean.astype(np.float32), std.astype(np.float32)
 
 
 def load_mnist(data_dir: str | Path | None = None, download: bool = True) -> MnistData:
@@ -165,3 +173,16 @@ def class_weights(binary_labels: np.ndarray) -> np.ndarray:
     """
     counts = np.bincount(binary_labels, minlength=2).astype(np.float64)
     return (counts.sum() / (2 * np.maximum(counts, 1))).astype(np.float32)
+
+
+VALID_FRACTION = 0.1  # of the training images, held out by seed: training never sees them
+
+
+def split(n_images: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out, training) indices of the training images: 10% held out by seed, never trained on.
+
+    Training validates on the held-out images; the verdicts calibrate their thresholds on them.
+    """
+    order = np.random.default_rng(seed).permutation(n_images)
+    n_valid = int(n_images * VALID_FRACTION)
+    return order[:n_valid], order[n_valid:]

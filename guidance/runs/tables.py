@@ -85,16 +85,29 @@ def _mean(values: list[float]) -> float | None:
 
 
 def sort_rows(rows: list[dict[str, Any]], column: str | None) -> list[dict[str, Any]]:
-    """Sort by a column; numbers largest first, text alphabetically; missing values last."""
+    """Sort by a column, `COLUMN:asc` or `COLUMN:desc`; by default numbers (and 'a/b' counts)
+    largest first, text alphabetically; missing values last."""
     if not column:
         return rows
+    column, _, direction = column.partition(":")
     if column not in COLUMNS:
         raise ConfigError(f"cannot sort by '{column}'{did_you_mean(column, list(COLUMNS))}; columns: {', '.join(COLUMNS)}")
+    if direction not in ("", "asc", "desc"):
+        raise ConfigError(f"sort direction must be 'asc' or 'desc', got '{direction}' (as in --sort {column}:asc)")
+    key = lambda row: _sortable(row[column])  # noqa: E731
     present = [row for row in rows if row.get(column) is not None]
     missing = [row for row in rows if row.get(column) is None]
-    numeric = all(isinstance(row[column], (int, float)) for row in present)
-    present.sort(key=lambda row: row[column], reverse=numeric)
+    numeric = all(isinstance(key(row), (int, float)) for row in present)
+    present.sort(key=key, reverse=direction == "desc" or (numeric and direction != "asc"))
     return present + missing
+
+
+def _sortable(value: Any) -> Any:
+    """'7/8' sorts as 0.875; everything else as it is."""
+    if isinstance(value, str) and value.count("/") == 1 and value.replace("/", "").isdigit():
+        done, total = value.split("/")
+        return int(done) / max(int(total), 1)
+    return value
 
 
 def format_cell(column: str, value: Any) -> str:

@@ -25,12 +25,11 @@ from fastai.torch_core import set_seed, trainable_params
 
 from guidance.config import TrainConfig
 from guidance.data.images import as_pixels
-from guidance.data.mnist import MnistData, class_weights, target_labels
+from guidance.data.mnist import MnistData, class_weights, split, target_labels
 from guidance.errors import TrainingDiverged
 from guidance.models.guided import GuidedModel, build_model, class_names
 from guidance.models.store import MODEL_FORMAT
 
-VALID_FRACTION = 0.1
 VALID_LIMIT = 2000  # per-epoch validation images: enough to watch, cheap for big archs
 
 
@@ -149,16 +148,6 @@ def predict_classes(model: GuidedModel, images: np.ndarray, batch_size: int = 10
         for i in range(0, len(images), batch_size)
     ]
     return torch.cat(outputs)
-
-
-def split(n_images: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(held-out, training) indices of the training images: 10% held out by seed, never trained on.
-
-    The verdicts calibrate their thresholds on a judge's held-out images.
-    """
-    order = np.random.default_rng(seed).permutation(n_images)
-    n_valid = int(n_images * VALID_FRACTION)
-    return order[:n_valid], order[n_valid:]
 
 
 def make_dataloaders(config: TrainConfig, data: MnistData, device: torch.device) -> DataLoaders:

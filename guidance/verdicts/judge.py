@@ -32,7 +32,7 @@ import torch
 
 from guidance.config import JUDGE_CONFIG, TrainConfig
 from guidance.data.images import as_pixels
-from guidance.data.mnist import MnistData
+from guidance.data.mnist import MnistData, split
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
 from guidance.models.store import load_model
@@ -46,7 +46,7 @@ NONE = "none"
 
 
 @torch.no_grad()
-def digit_features(model: GuidedModel, pixels: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+def digit_features(model: GuidedModel, pixels: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """The judge's penultimate activations (B, F) for (B, 1, 28, 28) pixels: what its last layer reads."""
     body = model.net[:-1]
     return torch.cat([body(model.normalize(pixels[i:i + batch_size])) for i in range(0, len(pixels), batch_size)])
@@ -78,8 +78,6 @@ class RealismIndex:
 
 def build_realism_index(data: MnistData, target: int, judge_model: GuidedModel) -> RealismIndex:
     """Index the target's training images; calibrate every cutoff on the judge's held-out ones."""
-    from guidance.training.classifier import split
-
     seed = TrainConfig.from_dict(judge_model.info.get("train_config", {})).seed
     held_out = np.zeros(len(data.train_labels), dtype=bool)
     held_out[split(len(data.train_labels), seed)[0]] = True
