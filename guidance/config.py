@@ -44,12 +44,7 @@ class ConfigBase:
     def from_toml(cls: type[C], path: str | Path) -> C:
         """Load a TOML file strictly; the experiment name defaults to the file stem."""
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            values = tomllib.loads(path.read_text())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{path}: not valid TOML ({error})") from None
+        values = read_toml(path, "config file")
         if "experiment" in {f.name for f in fields(cls)}:
             values.setdefault("experiment", path.stem)
         return cls.from_dict(values, source=str(path))
@@ -67,6 +62,16 @@ class ConfigBase:
 
     def validate(self) -> None:
         """Check ranges; subclasses add their own rules."""
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file's values, or a ConfigError naming a missing or unparsable `what`."""
+    if not path.is_file():
+        raise ConfigError(f"{what} not found: {path}")
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
 
 
 def _check_type(key: str, value: Any, annotation: Any, source: str) -> Any:

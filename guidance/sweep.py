@@ -31,7 +31,7 @@ from typing import Any
 import tomli_w
 import tomllib
 
-from guidance.config import RunConfig
+from guidance.config import RunConfig, read_toml
 from guidance.errors import ConfigError, GuideError, RunFolderError
 from guidance.registry import did_you_mean
 
@@ -88,12 +88,7 @@ class SweepOutcome:
 def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep file strictly: unknown keys, empty axes and bad values are named."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file not found: {path}")
-    try:
-        values = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    values = read_toml(path, "sweep file")
     for key in values:
         if key not in SWEEP_KEYS:
             raise ConfigError(f"{path}: unknown key '{key}'{did_you_mean(key, list(SWEEP_KEYS))}; "

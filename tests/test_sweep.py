@@ -4,22 +4,9 @@ import filecmp
 import json
 
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import invoke, one_line_error
 
-from guidance.cli import app
 from guidance.sweep import Sweep, expand, load_sweep
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
-
-
-def one_line_error(result, fragment):
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error:"), result.output
-    assert fragment in result.output
 
 
 def write_sweep(path, model, axes: str, **base):

@@ -5,27 +5,14 @@ import json
 
 import numpy as np
 import pytest
+from cli_helpers import invoke, one_line_error
 from rich.console import Console
-from typer.testing import CliRunner
 
 from guidance.api import run_experiment
-from guidance.cli import app
 from guidance.config import RunConfig
 from guidance.optimize.loop import Callback
 from guidance.runs.render import frames_view, terminal_image
 from guidance.runs.tables import COMPARE_COLUMNS, rows_table, run_row
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
-
-
-def one_line_error(result, fragment):
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error:"), result.output
-    assert fragment in result.output
 
 
 def write_config(path, model, **values):
