@@ -210,10 +210,10 @@ def run_point(config: dict[str, Any], folder: str, data_dir: str | None, threads
         model_key = ("model", run_config.model, run_config.target)
         if model_key not in _WORKER:
             _WORKER[model_key] = load_guided_model(run_config.model, run_config.target, data=data)
-        judge = None
-        if run_config.judge:
-            judge = _WORKER.setdefault(("judge", run_config.target), None) or load_run_judge(run_config.target, data=data)
-            _WORKER[("judge", run_config.target)] = judge
+        judge_key = ("judge", run_config.target)
+        if run_config.judge and judge_key not in _WORKER:
+            _WORKER[judge_key] = load_run_judge(run_config.target, data=data)
+        judge = _WORKER.get(judge_key) if run_config.judge else None
         outcome = run_experiment(run_config, out=folder, model=_WORKER[model_key], data=data, judge=judge)
         status, message = outcome.summary["status"], outcome.summary.get("message", "")
     except GuideError as error:
@@ -332,7 +332,8 @@ def run_sweep(
     def on_done(report: dict[str, Any]) -> None:
         worker_peaks[report["worker"]] = max(worker_peaks.get(report["worker"], 0), report["peak_rss_mb"])
         if progress is not None:
-            progress.advance()
+            bar, task = progress
+            bar.advance(task)
             if report["status"] == "failed":
                 console.print(f"[red]failed:[/] {Path(report['folder']).name}: {report['message']}")
 
@@ -346,33 +347,23 @@ def run_sweep(
         status = "interrupted"
     finally:
         if progress is not None:
-            progress.stop()
+            progress[0].stop()
     rows = sort_rows(collect_rows(folder, points), sort)
     write_sweep(folder, rows, status, tuple(sweep.axes) + ("error",), worker_peaks)
     best = next((row for row in rows if row["status"] in FINISHED), None)
     return SweepOutcome(folder, rows, status, notes, best, sort)
 
 
-class _progress:
-    """A rich progress bar over the sweep's points (nothing without a console)."""
+def _progress(console, total: int, done: int):
+    """A started rich progress bar over the sweep's points, and its task; None without a console."""
+    if console is None:
+        return None
+    from guidance.progress import progress_bar
 
-    def __new__(cls, console, total: int, done: int):
-        if console is None:
-            return None
-        return super().__new__(cls)
-
-    def __init__(self, console, total: int, done: int):
-        from guidance.progress import progress_bar
-
-        self.bar = progress_bar("[bold]sweep", "", console)
-        self.task = self.bar.add_task("points", total=total, completed=done)
-        self.bar.start()
-
-    def advance(self) -> None:
-        self.bar.advance(self.task)
-
-    def stop(self) -> None:
-        self.bar.stop()
+    bar = progress_bar("[bold]sweep", "", console)
+    task = bar.add_task("points", total=total, completed=done)
+    bar.start()
+    return bar, task
 
 
 def collect_rows(folder: Path, points: list[Point]) -> list[dict[str, Any]]:

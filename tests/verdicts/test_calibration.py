@@ -5,7 +5,6 @@ so only the judge and the realism index decide.
 """
 
 import pytest
-import torch
 
 from guidance.api import load_guided_model, load_run_judge
 from guidance.data.images import as_pixels
@@ -49,6 +48,4 @@ def test_the_verdict_sees_through_the_issues_blobs(setting):
     """The issue's example: the standard model's blurred blobs, which the old verdict passed 22 of 32."""
     _, standard, judge, battery = setting
     verdicts = judge_images(judge, battery["standard model's blobs"][:32], standard, 8, 0.99)
-    assert all(v["verdict"] != "generated" for v in verdicts)
-    assert torch.tensor([v["judge_p_target"] for v in verdicts]).max() < judge.index.p_floor or \
-        all(v["judge_top"] == "none" or not v["realistic"] for v in verdicts)
+    assert all(v["verdict"] == "unrealistic" for v in verdicts)  # none of the ten, unsure, or far from real 8s
