@@ -134,7 +134,7 @@ def load_run_judge(
     target: int, data_dir: str | Path | None = None, console=None, folder: str | Path | None = None,
     data: Callable[[], MnistData] | None = None,
 ):
-    """The judge (trained first, saying so, when missing) with the realism index for `target`.
+    """The judge (the user's cached one, else the shipped one, else trained now, saying so) and its index for `target`.
 
     Pass the caller's `data` loader to reuse MNIST already in memory.
     """
