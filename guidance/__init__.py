@@ -15,6 +15,8 @@ _EXPORTS = {
     "load_mnist": "guidance.data.mnist", "MnistData": "guidance.data.mnist",
     "train_model": "guidance.api", "load_guided_model": "guidance.api", "run_experiment": "guidance.api",
     "RunOutcome": "guidance.api", "compare_runs": "guidance.api",
+    "DiffuseConfig": "guidance.diffusion_config", "DenoiserConfig": "guidance.diffusion_config",
+    "NoisyClassifierConfig": "guidance.diffusion_config", "diffuse": "guidance.api", "train_diffusion": "guidance.api",
     "guide": "guidance.optimize.loop", "Callback": "guidance.optimize.loop", "GuideResult": "guidance.optimize.loop",
     "make_start": "guidance.optimize.starts",
     "GuidedModel": "guidance.models.guided", "load_model": "guidance.models.store", "save_model": "guidance.models.store",

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from guidance.config import DEFAULT_MODEL, RunConfig, TrainConfig
 from guidance.data.mnist import MnistData, load_mnist
+from guidance.diffusion_config import DenoiserConfig, DiffuseConfig, NoisyClassifierConfig, load_experiment
 from guidance.models.guided import GuidedModel
 from guidance.models.store import load_model, save_model
 from guidance.optimize.loop import Callback, GuideResult, guide, resolve_device
-from guidance.training.presets import cached_or_trained, resolve_model
+from guidance.training.presets import cached_or_trained, check_model_spec, resolve_model
 
 if TYPE_CHECKING:
     from guidance.runs.compare import Comparison
@@ -68,6 +69,30 @@ def train_model(
     return load_model(out), Path(out), False
 
 
+def train_diffusion(
+    config: DenoiserConfig | NoisyClassifierConfig, out: str | Path | None = None,
+    data_dir: str | Path | None = None, console=None,
+) -> tuple[dict, Path, bool]:
+    """Train the denoiser or a noise-aware classifier into `out`, or into the cache unless it is there.
+
+    Returns (its metrics.json contents, folder, reused).
+    """
+    import json
+
+    from guidance.diffusion.presets import cached_folder, train_diffusion_model
+    from guidance.runs.folders import new_output_folder
+
+    data = _data_loader(data_dir, console)
+    if out is None:
+        folder, how = cached_folder(config, data, _announcer(console)(type(config).__name__), use_shipped=False)
+    else:
+        folder = new_output_folder(out, "model", "models")
+        folder.rmdir()  # the model is renamed into place whole
+        train_diffusion_model(config, data(), folder, _training_callbacks(console))
+        how = "trained"
+    return json.loads((folder / "metrics.json").read_text()), folder, how == "cached"
+
+
 def load_guided_model(
     spec: str = DEFAULT_MODEL, target: int = 8, trust_pickle: bool = False,
     data_dir: str | Path | None = None, console=None, data: Callable[[], MnistData] | None = None,
@@ -111,6 +136,8 @@ def run_experiment(
     from guidance.runs.folders import create_run_folder, summarize, write_run
 
     resolve_device(config.device)  # fail before anything is written
+    if model is None:
+        check_model_spec(config.model)  # before the data (and its notice) is loaded
     data = data or _data_loader(data_dir, console)
     start = make_start(config.start, config.batch, config.seed, data)  # a bad start fails before any training
     if model is None:
@@ -128,6 +155,103 @@ def run_experiment(
         add_verdicts(summary, verdicts, measures)
     write_run(folder, summary, result)
     return RunOutcome(result, summary, folder, model)
+
+
+def diffuse(
+    config: DiffuseConfig, out: str | Path | None = None, data_dir: str | Path | None = None,
+    trust_pickle: bool = False, console=None, callbacks: Iterable[Callback] = (),
+    data: Callable[[], MnistData] | None = None, judge=None,
+) -> RunOutcome:
+    """Sample digits from pure noise with the denoiser, guided toward config.target; save a run folder.
+
+    The folder has what ``guide run`` writes (config, metrics.jsonl, images.npz, frames, GIF,
+    contact sheet, summary.json with verdicts and set metrics) plus the predicted clean images.
+    """
+    from guidance.diffusion.presets import resolve_denoiser, resolve_guide_classifier
+    from guidance.diffusion.sampling import make_sampler, sample
+    from guidance.diffusion.steering import steered_noise
+    from guidance.optimize.callbacks import JsonlLog, SamplingProgress
+    from guidance.runs.folders import create_run_folder, summarize, write_run
+
+    device = resolve_device(config.device)
+    data = data or _data_loader(data_dir, console)
+    announce = _announcer(console)
+    denoiser = resolve_denoiser(config.denoiser, data, announce("denoiser"))
+    sampler = make_sampler(config.sampler, denoiser, config.sampling_steps)  # a bad step count fails before any folder
+    classifier = None
+    if config.guidance == "classifier":
+        classifier = resolve_guide_classifier(config.model, config.target, data, trust_pickle, announce(config.model))
+        classifier = classifier.to(device).eval().requires_grad_(False)
+    judge = judge or load_run_judge(config.target, data_dir, console, data=data)
+    reader = judge.model.to(device).eval()
+    denoiser = denoiser.to(device).requires_grad_(False)
+    alphas = sampler.alphas_cumprod.float()
+    predict = steered_noise(config.guidance, denoiser, config.scale, config.target, alphas.to(device), classifier)
+    folder = create_run_folder(config, out)
+    loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
+    if console is not None:
+        loop_callbacks.append(SamplingProgress(console, str(config.target), config.sampling_steps))
+    try:
+        result = sample(predict, sampler, alphas, config, lambda pixels: reader(pixels).softmax(1),
+                        reader.class_names, device, loop_callbacks)
+    finally:
+        reader.cpu()  # the verdicts read on the CPU
+    model_info = {"arch": type(classifier or denoiser.unet).__name__} | (classifier or denoiser).info
+    summary = summarize(config, result, model_info, [f"noise seed {config.seed + i}" for i in range(config.batch)],
+                        denoiser.info.get("data", {}).get("source", "?"))
+    summary["denoiser"] = {k: denoiser.info.get(k) for k in ("name", "folder", "train_config", "test")}
+    if config.judge and result.status != "nan":
+        guided, guided_p = _diffusion_claim(classifier, result.final)
+        verdicts, measures = judge_run(result.final, guided, config, data_dir, console, guided_p=guided_p,
+                                       data=data, judge=judge)
+        add_verdicts(summary, verdicts, measures)
+        if classifier is not None:  # how sure the guiding classifier is, beside the judge's p_target
+            for image, p in zip(summary["images"], guided_p):
+                image["p_guide"] = p
+        if config.guidance == "none":
+            from guidance.verdicts.census import digit_census
+
+            summary["census"] = digit_census(judge.model, data(), result.final)
+    write_run(folder, summary, result)
+    return RunOutcome(result, summary, folder, classifier or denoiser)
+
+
+def _diffusion_claim(classifier, images) -> tuple[GuidedModel | None, list[float]]:
+    """How sure the guidance was of the target, per sampled image, for the verdicts.
+
+    With classifier guidance, the guiding classifier's p(target) on the final image (a
+    noise-aware one read at timestep 0): a classifier that is not sure gives 'unchanged'.
+    Classifier-free and unguided sampling claim the target outright: the judge decides.
+    """
+    import torch
+
+    from guidance.diffusion.classifier import NoisyClassifier
+
+    if classifier is None:
+        return None, [1.0] * len(images)
+    device = next(classifier.parameters()).device
+    with torch.no_grad():
+        pixels = images.to(device)
+        if isinstance(classifier, NoisyClassifier):
+            logits = classifier(pixels * 2 - 1, torch.zeros(len(pixels), dtype=torch.long, device=device))
+        else:
+            logits = classifier(pixels)
+    p = logits.softmax(1)[:, classifier.target_index].cpu().tolist()
+    return (None if isinstance(classifier, NoisyClassifier) else classifier), p
+
+
+def _announcer(console) -> Callable[[str], Callable]:
+    """on_train hooks that say a model is missing and is being trained now, with a rich progress bar."""
+
+    def announce(name: str) -> Callable:
+        def on_train(config, folder: Path) -> list:
+            if console is not None:
+                console.print(f"no cached '{name}' model yet: training it first into {folder}")
+            return _training_callbacks(console)
+
+        return on_train
+
+    return announce
 
 
 def load_run_judge(
@@ -189,7 +313,10 @@ def judge_path(
     images = torch.from_numpy(load_images_to_judge(path)).unsqueeze(1)
     config, run_p, starts = RunConfig(), None, None
     if (path / "config.toml").is_file():
-        config = RunConfig.from_toml(path / "config.toml")
+        config = load_experiment(path / "config.toml")
+        if isinstance(config, DiffuseConfig):
+            return _judge_diffusion_run(path, images, config.override(target=target, threshold=threshold),
+                                        judge_folder, data_dir, trust_pickle, console)
         summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else {}
         if model is None:
             folder = summary.get("model", {}).get("folder")
@@ -200,6 +327,20 @@ def judge_path(
     config = config.override(target=target, threshold=threshold)
     guided = load_guided_model(model or config.model, config.target, trust_pickle, data_dir, console)
     verdicts, measures = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p, starts=starts)
+    return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target, measures)
+
+
+def _judge_diffusion_run(path: Path, images, config: DiffuseConfig, judge_folder, data_dir, trust_pickle, console):
+    from guidance.diffusion.presets import resolve_guide_classifier
+    from guidance.runs.render import verdict_table
+    from guidance.verdicts.judge import verdict_counts
+
+    data = _data_loader(data_dir, console)
+    classifier = None
+    if config.guidance == "classifier":
+        classifier = resolve_guide_classifier(config.model, config.target, data, trust_pickle, _announcer(console)(config.model))
+    guided, guided_p = _diffusion_claim(classifier, images)
+    verdicts, measures = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=guided_p, data=data)
     return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target, measures)
 
 
@@ -237,14 +378,14 @@ def compare_runs(
             names.add(name)
             if console is not None:
                 console.rule(f"{name}  ({source.label})")
-            run_experiment(config, out=folder / "runs" / name, data_dir=data_dir,
-                           trust_pickle=trust_pickle, console=console)
+            run = diffuse if isinstance(config, DiffuseConfig) else run_experiment
+            run(config, out=folder / "runs" / name, data_dir=data_dir, trust_pickle=trust_pickle, console=console)
             record = read_run(folder / "runs" / name)
         records.append(record)
     rows = [record_row(record, folder) | {"source": source.label} for record, source in zip(records, sources)]
     rows = sort_rows(rows, sort)
     write_rows(folder, "compare", rows)
-    draw_comparison(folder, records)
+    draw_comparison(folder, records, rows=rows)
     if notes:
         (folder / "notes.txt").write_text("\n".join(notes) + "\n")
     return Comparison(folder, rows, notes)

@@ -13,14 +13,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from guidance.cli_common import EXIT_INTERRUPTED, DataDir, TrustPickle, Verbose
+from guidance.cli_common import UserErrors as _UserErrors
+from guidance.cli_common import console as _console
+from guidance.cli_common import fail as _fail
+from guidance.cli_diffuse import diffuse
 from guidance.config import DEFAULT_MODEL, MODEL_PRESETS, RunConfig
-from guidance.errors import GuideError
+from guidance.diffusion_config import DIFFUSION_PRESETS
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
     help="Push images along a classifier's gradient toward a digit; see the flip and the real 8.",
 )
-EXIT_INTERRUPTED = 130
 
 
 @app.callback()
@@ -31,47 +35,12 @@ def _quiet_library_warnings() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks instead of one-line errors.")]
-TrustPickle = Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a fastai learner .pkl (runs code from the file).")]
-DataDir = Annotated[Optional[Path], typer.Option("--data", help="MNIST folder (torchvision layout); else $GUIDE_DATA, the cache, a download, or the embedded sample.")]
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-class _UserErrors:
-    """Context manager: GuideError -> one line + exit 1; Ctrl-C -> exit 130."""
-
-    def __init__(self, verbose: bool):
-        self.verbose = verbose
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if kind is None or self.verbose or issubclass(kind, (typer.Exit, SystemExit)):
-            return False
-        if issubclass(kind, GuideError):
-            _fail(str(error))
-        if issubclass(kind, KeyboardInterrupt):
-            _fail("interrupted", EXIT_INTERRUPTED)
-        return False
-
-
 # ---- guide train -------------------------------------------------------------
 
 
 @app.command()
 def train(
-    preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}.")] = "standard",
+    preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}; or {' / '.join(DIFFUSION_PRESETS)} for guide diffuse.")] = "standard",
     arch: Annotated[Optional[str], typer.Option(help="small_cnn, fastai_resnet34, or any timm model name (resnet18, ...).")] = None,
     target: Annotated[Optional[int], typer.Option(help="The digit to separate from the rest (0-9).")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="fit_one_cycle epochs.")] = None,
@@ -91,10 +60,14 @@ def train(
 ) -> None:
     """Train a "target vs rest" classifier with fastai; cached by its config."""
     with _UserErrors(verbose):
+        if preset in DIFFUSION_PRESETS:
+            _train_diffusion(preset, target, epochs, lr, batch_size, seed, train_limit, out, data)
+            return
         if preset not in MODEL_PRESETS:
             from guidance.registry import did_you_mean
 
-            _fail(f"unknown preset '{preset}'{did_you_mean(preset, list(MODEL_PRESETS))}; choose from: {', '.join(MODEL_PRESETS)}")
+            names = [*MODEL_PRESETS, *DIFFUSION_PRESETS]
+            _fail(f"unknown preset '{preset}'{did_you_mean(preset, names)}; choose from: {', '.join(names)}")
         if robust and preset == "standard":
             preset = "robust"
         config = MODEL_PRESETS[preset].override(
@@ -112,6 +85,24 @@ def train(
         if reused:
             console.print(f"already trained with this config: reusing {folder}")
         console.print(train_table(model.info, str(folder)))
+
+
+def _train_diffusion(preset, target, epochs, lr, batch_size, seed, train_limit, out, data) -> None:
+    """guide train --preset denoiser | noisy: the diffusion models (see guide diffuse)."""
+    from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
+
+    if preset == "denoiser" and target is not None:
+        _fail("the denoiser learns every digit; --target is for the noise-aware classifier (--preset noisy)")
+    base = DenoiserConfig() if preset == "denoiser" else NoisyClassifierConfig()
+    config = base.override(target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit)
+    from guidance.api import train_diffusion
+    from guidance.runs.render import diffusion_train_table
+
+    console = _console()
+    info, folder, reused = train_diffusion(config, out=out, data_dir=data, console=console)
+    if reused:
+        console.print(f"already trained with this config: reusing {folder}")
+    console.print(diffusion_train_table(info, str(folder)))
 
 
 # ---- guide run ---------------------------------------------------------------
@@ -191,6 +182,9 @@ def _report_run(console, outcome: Any) -> None:
         _fail(f"{summary['message']}; the run stopped and kept what it made in {folder}")
 
 
+app.command("diffuse")(diffuse)
+
+
 # ---- guide judge ---------------------------------------------------------------
 
 
@@ -256,7 +250,7 @@ def showcase(
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
-    """Regenerate results/showcase: the write-up's flip, noise + l1, and both robust generations."""
+    """Regenerate results/showcase: the write-up's flip, noise + l1, both robust generations, and the denoiser guided four ways."""
     from guidance.runs.compare import showcase_configs
 
     _compare(showcase_configs, out, batch, seed, None, data, False, verbose)
@@ -280,12 +274,14 @@ def _check_count(name: str, value: int | None) -> None:
 
 
 def _report_comparison(console, comparison: Any) -> None:
-    from guidance.runs.tables import COMPARE_COLUMNS, rows_table
+    from guidance.runs.tables import COMPARE_COLUMNS, rows_table, with_diffusion_columns
 
-    console.print(rows_table(comparison.rows, COMPARE_COLUMNS, title=f"comparison: {comparison.folder}"))
+    columns = with_diffusion_columns(COMPARE_COLUMNS, comparison.rows)
+    console.print(rows_table(comparison.rows, columns, title=f"comparison: {comparison.folder}"))
     for note in comparison.notes:
         console.print(f"[yellow]note:[/] {note}")
-    console.print(f"saved compare.csv, compare.json, snapshots.png and curves.png in {comparison.folder}")
+    scales = " and scales.png (the guidance-scale sweep)" if (comparison.folder / "scales.png").is_file() else ""
+    console.print(f"saved compare.csv, compare.json, snapshots.png, curves.png{scales} in {comparison.folder}")
 
 
 # ---- guide sweep -----------------------------------------------------------------
@@ -397,7 +393,8 @@ def show(
         else:
             shown = list(range(min(images, arrays["frames"].shape[1])))
             labels = [f"#{i} {image['start']}" for i, image in enumerate((record.summary or {}).get("images", []))]
-            console.print(frames_view(arrays["frames"], steps, chosen, shown, labels or [f"#{i}" for i in shown]))
+            frames_shown = arrays.get("predicted", arrays["frames"])  # a diffusion run: its predicted clean images
+            console.print(frames_view(frames_shown, steps, chosen, shown, labels or [f"#{i}" for i in shown]))
         if png:
             from guidance.runs.browse import write_missing_pictures
 
@@ -416,7 +413,7 @@ def list_command(
     with _UserErrors(verbose):
         from guidance.paths import runs_dir
         from guidance.runs.browse import list_runs
-        from guidance.runs.tables import LIST_COLUMNS, rows_table
+        from guidance.runs.tables import LIST_COLUMNS, rows_table, with_diffusion_columns
 
         root = root or runs_dir()
         rows, notes = list_runs(root, experiment, sort)
@@ -426,7 +423,7 @@ def list_command(
         if not rows:
             which = f" of experiment '{experiment}'" if experiment else ""
             _fail(f"no runs{which} under {root}")
-        console.print(rows_table(rows, LIST_COLUMNS, title=f"{len(rows)} runs under {root}"))
+        console.print(rows_table(rows, with_diffusion_columns(LIST_COLUMNS, rows), title=f"{len(rows)} runs under {root}"))
 
 
 def main() -> None:  # pragma: no cover - entry point for `python -m guidance`

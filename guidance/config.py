@@ -63,6 +63,14 @@ class ConfigBase:
     def validate(self) -> None:
         """Check ranges; subclasses add their own rules."""
 
+    def cache_key(self) -> str:
+        """What identifies the model this config trains: the fields that differ from the defaults.
+
+        Adding a new field with a default therefore keeps every cached model valid.
+        """
+        defaults = type(self)().to_dict()
+        return tomli_w.dumps({k: v for k, v in self.to_dict().items() if v != defaults[k]})
+
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """A TOML file's values, or a ConfigError naming a missing or unparsable `what`."""
@@ -127,13 +135,8 @@ class TrainConfig(ConfigBase):
     robust_ramp: float = 1.0  # epochs over which eps grows from 0 (full eps at once collapses the model)
 
     def cache_key(self) -> str:
-        """What identifies the model this config trains: the fields that differ from the defaults.
-
-        Adding a new field with a default therefore keeps every cached model valid.
-        """
-        defaults = type(self)().to_dict()
-        changed = {k: v for k, v in self.to_dict().items() if v != defaults[k]}
-        return tomli_w.dumps({"arch": self.arch, "target": self.target} | changed)
+        """The changed fields, always with the architecture and target first."""
+        return tomli_w.dumps({"arch": self.arch, "target": self.target} | tomllib.loads(super().cache_key()))
 
     def validate(self) -> None:
         check_target(self.target)

@@ -32,6 +32,7 @@ import tomli_w
 import tomllib
 
 from guidance.config import RunConfig, read_toml
+from guidance.diffusion_config import DiffuseConfig, config_kind, load_experiment
 from guidance.errors import ConfigError, GuideError, RunFolderError
 from guidance.registry import did_you_mean
 
@@ -45,7 +46,7 @@ class Sweep:
     """A parsed sweep file: the base config, the axes and how many points to draw."""
 
     name: str
-    base: RunConfig
+    base: RunConfig | DiffuseConfig
     axes: dict[str, list[Any]]
     samples: int = 0  # 0 = every point of the grid
     sample_seed: int = 0
@@ -66,7 +67,7 @@ class Sweep:
 class Point:
     index: int
     values: dict[str, Any]  # axis -> value
-    config: RunConfig
+    config: RunConfig | DiffuseConfig
 
     @property
     def name(self) -> str:
@@ -98,19 +99,19 @@ def load_sweep(path: str | Path) -> Sweep:
         base_path = (path.parent / base_value) if not Path(base_value).is_absolute() else Path(base_value)
         if not base_path.is_file() and Path(base_value).is_file():
             base_path = Path(base_value)  # relative to where the command runs
-        base = RunConfig.from_toml(base_path)
+        base = load_experiment(base_path)
     elif isinstance(base_value, dict):
-        base = RunConfig.from_dict(base_value, source=f"{path} [base]")
+        base = config_kind(base_value).from_dict(base_value, source=f"{path} [base]")
     else:
         raise ConfigError(f"{path}: base must be a config path or a table, got {base_value!r}")
     overrides = values.get("set", {})
     if not isinstance(overrides, dict):
         raise ConfigError(f"{path}: [set] must be a table of config keys")
-    base = RunConfig.from_dict(base.to_dict() | overrides, source=f"{path} [set]")
+    base = type(base).from_dict(base.to_dict() | overrides, source=f"{path} [set]")
     axes = values.get("axes")
     if not isinstance(axes, dict) or not axes:
         raise ConfigError(f"{path}: no [axes]: name at least one config key and its values")
-    known = list(RunConfig.__dataclass_fields__)
+    known = list(type(base).__dataclass_fields__)
     for key, axis in axes.items():
         if key not in known or key == "experiment":
             raise ConfigError(f"{path}: axis '{key}' is not a config key{did_you_mean(key, known)}")
@@ -200,21 +201,25 @@ def run_point(config: dict[str, Any], folder: str, data_dir: str | None, threads
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import torch
 
-    from guidance.api import _data_loader, load_guided_model, load_run_judge, run_experiment
+    from guidance.api import _data_loader, diffuse, load_guided_model, load_run_judge, run_experiment
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
     try:
-        run_config = RunConfig.from_dict(config, source=folder)
+        run_config = config_kind(config).from_dict(config, source=folder)
         data = _WORKER.setdefault(("data", data_dir), _data_loader(data_dir, None))
-        model_key = ("model", run_config.model, run_config.target)
-        if model_key not in _WORKER:
-            _WORKER[model_key] = load_guided_model(run_config.model, run_config.target, data=data)
         judge_key = ("judge", run_config.target)
-        if run_config.judge and judge_key not in _WORKER:
+        if (run_config.judge or isinstance(run_config, DiffuseConfig)) and judge_key not in _WORKER:
             _WORKER[judge_key] = load_run_judge(run_config.target, data=data)
-        judge = _WORKER.get(judge_key) if run_config.judge else None
-        outcome = run_experiment(run_config, out=folder, model=_WORKER[model_key], data=data, judge=judge)
+        judge = _WORKER.get(judge_key)
+        if isinstance(run_config, DiffuseConfig):
+            outcome = diffuse(run_config, out=folder, data=data, judge=judge)
+        else:
+            model_key = ("model", run_config.model, run_config.target)
+            if model_key not in _WORKER:
+                _WORKER[model_key] = load_guided_model(run_config.model, run_config.target, data=data)
+            outcome = run_experiment(run_config, out=folder, model=_WORKER[model_key], data=data,
+                                     judge=judge if run_config.judge else None)
         status, message = outcome.summary["status"], outcome.summary.get("message", "")
     except GuideError as error:
         status, message = "failed", str(error)
@@ -388,9 +393,14 @@ def write_sweep(
     folder: Path, rows: list[dict[str, Any]], status: str, first: tuple[str, ...], worker_peaks: dict[int, int],
 ) -> None:
     """sweep.csv / sweep.json, and status.json: how it ended and each worker's peak memory this time."""
-    from guidance.runs.tables import write_rows
+    from guidance.runs.tables import scale_sweep_rows, write_rows
 
     write_rows(folder, "sweep", rows, first)
+    swept = scale_sweep_rows(rows)
+    if swept:  # a diffusion sweep over the guidance scale
+        from guidance.runs.figures import scale_sweep
+
+        scale_sweep(folder / "scales.png", swept)
     (folder / "status.json").write_text(json.dumps({
         "status": status, "points": len(rows), "finished": sum(r["status"] in FINISHED for r in rows),
         "worker_peak_rss_mb": sorted(worker_peaks.values(), reverse=True),

@@ -19,8 +19,8 @@ LEVELS = {
     "base": 0, "data": 1, "models": 2, "optimize": 3, "training": 4,
     "diffusion": 5, "verdicts": 6, "runs": 7, "top": 8,  # top: api, cli and sweep (it runs experiments)
 }
-BASE = {"config", "errors", "registry", "paths", "progress"}
-TOP = {"api", "cli", "sweep", "__main__", "__init__"}
+BASE = {"config", "diffusion_config", "errors", "registry", "paths", "progress"}
+TOP = {"api", "cli", "cli_common", "cli_diffuse", "sweep", "__main__", "__init__"}
 
 
 def module_name(path: Path) -> str:

@@ -17,6 +17,6 @@ def test_tour_notebook_runs(tmp_path, monkeypatch):
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "test error" in text and "verdict" in text and "log rows" in text
+    assert "test error" in text and "verdict" in text and "log rows" in text and "tour-free verdicts" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 3  # contact sheet, snapshots, curves
+    assert len(images) == 4  # contact sheet, snapshots, curves, the diffusion contact sheet

@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from guidance.config import TrainConfig
+from guidance.config import ConfigBase
 from guidance.errors import ConfigError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 
 
-def shipped_folder(name: str, config: TrainConfig) -> Path | None:
+def shipped_folder(name: str, config: ConfigBase) -> Path | None:
     """The shipped model folder for preset `name` if it was trained with exactly `config`."""
     folder = SHIPPED_DIR / name
     try:
         info = json.loads((folder / "metrics.json").read_text())
-        shipped_config = TrainConfig.from_dict(info["train_config"], source=str(folder))
+        shipped_config = type(config).from_dict(info["train_config"], source=str(folder))
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ConfigError):
         return None
     return folder if shipped_config.cache_key() == config.cache_key() else None

@@ -14,7 +14,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from guidance.config import TrainConfig
+from torch import nn
+
+from guidance.config import ConfigBase, TrainConfig
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel, build_model
 from guidance.paths import cache_dir
@@ -23,6 +25,11 @@ MODEL_FORMAT = "guide-model/1"
 
 def save_model(model: GuidedModel, folder: str | Path) -> Path:
     """Write weights + metrics.json atomically: a crash leaves no half-written folder."""
+    return save_weights(model.net, model.info, folder)
+
+
+def save_weights(net: nn.Module, info: dict, folder: str | Path) -> Path:
+    """Write a network's weights.safetensors and `info` as metrics.json, atomically (any kind of model)."""
     from safetensors.torch import save_file
 
     folder = Path(folder)
@@ -31,9 +38,9 @@ def save_model(model: GuidedModel, folder: str | Path) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        state = {k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}
+        state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
         save_file(state, staging / "weights.safetensors")
-        (staging / "metrics.json").write_text(json.dumps(model.info, indent=2) + "\n")
+        (staging / "metrics.json").write_text(json.dumps(info, indent=2) + "\n")
         if folder.exists():
             folder.rmdir()
         staging.rename(folder)
@@ -45,33 +52,48 @@ def save_model(model: GuidedModel, folder: str | Path) -> Path:
 
 def load_model(folder: str | Path, target: int | None = None) -> GuidedModel:
     """Load a model folder; refuse a missing, corrupt or other-target model."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ModelError(f"model folder not found: {folder}")
+    info = read_info(folder, MODEL_FORMAT)
     try:
-        info = json.loads((folder / "metrics.json").read_text())
         config = TrainConfig.from_dict(info["train_config"], source=str(folder / "metrics.json"))
-    except FileNotFoundError:
-        raise ModelError(f"{folder} is not a model folder: metrics.json is missing") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+    except (KeyError, TypeError) as error:
         raise ModelError(f"{folder}/metrics.json is corrupt ({error})") from None
-    if info.get("format") != MODEL_FORMAT:
-        raise ModelError(f"{folder} was written by another version ({info.get('format')})")
     if info.get("target") is not None:
         check_model_target(info["target"], target, folder)
     model = build_model(config, info)
+    load_weights(model.net, folder)
+    model.info["folder"] = str(folder)
+    return model.eval()
+
+
+def read_info(folder: Path, model_format: str, what: str = "model folder") -> dict:
+    """A model folder's metrics.json, refusing a missing folder, a corrupt file or another format."""
+    if not folder.is_dir():
+        raise ModelError(f"{what} not found: {folder}")
     try:
-        model.net.load_state_dict(load_file(folder / "weights.safetensors"))
+        info = json.loads((folder / "metrics.json").read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{folder} is not a {what}: metrics.json is missing") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelError(f"{folder}/metrics.json is corrupt ({error})") from None
+    if not isinstance(info, dict) or info.get("format") != model_format:
+        found = info.get("format") if isinstance(info, dict) else None
+        raise ModelError(f"{folder} is not a {what} of this version (format {found!r}, expected {model_format!r})")
+    return info
+
+
+def load_weights(net: nn.Module, folder: Path) -> None:
+    """Load weights.safetensors into `net` (tensors only, never unpickled), refusing missing or misfit weights."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        net.load_state_dict(load_file(folder / "weights.safetensors"))
     except FileNotFoundError:
         raise ModelError(f"{folder}: weights.safetensors is missing") from None
     except (SafetensorError, RuntimeError, OSError) as error:
         first_line = str(error).strip().splitlines()[0]
         raise ModelError(f"{folder}: weights are corrupt or do not fit ({first_line})") from None
-    model.info["folder"] = str(folder)
-    return model.eval()
 
 
 def check_model_target(model_target: int, wanted: int | None, where: object) -> None:
@@ -95,7 +117,8 @@ def cache_lock(folder: Path):
     return FileLock(str(folder.parent / f".{folder.name}.lock"))
 
 
-def preset_folder(config: TrainConfig, data_fingerprint: str) -> Path:
+def preset_folder(config: ConfigBase, data_fingerprint: str, prefix: str | None = None) -> Path:
     """Where the model cache keeps the model a training config makes from this data."""
     digest = hashlib.sha1((config.cache_key() + data_fingerprint).encode()).hexdigest()[:10]
-    return cache_dir() / "models" / f"{config.arch}-t{config.target}-{digest}"
+    prefix = prefix or f"{config.arch}-t{config.target}"
+    return cache_dir() / "models" / f"{prefix}-{digest}"

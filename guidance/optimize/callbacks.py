@@ -58,3 +58,30 @@ class RichProgress(Callback):
     def after_run(self, result) -> None:
         self.progress.update(self.task, completed=result.steps_done)
         self.progress.stop()
+
+
+class SamplingProgress(Callback):
+    """The sampler's live view: a progress bar plus one line per logged step (x0_hat as the judge reads it)."""
+
+    def __init__(self, console, target_name: str, total: int):
+        self.console, self.target_name, self.total = console, target_name, total
+
+    def before_run(self, config, start) -> None:
+        from guidance.progress import progress_bar
+
+        self.progress = progress_bar(f"[bold]{config.experiment}", "p({task.fields[target]}) {task.fields[p]}", self.console)
+        self.task = self.progress.add_task("sample", total=self.total, target=self.target_name, p="-")
+        self.progress.start()
+        columns = [f"{name:>12}" for name in ("timestep", "noise", f"p({self.target_name})", "top")]
+        self.console.print(f"[dim]{'step':>6}{''.join(columns)}   (p and top: the judge on the predicted clean image)")
+
+    def after_log(self, record: dict[str, Any]) -> None:
+        tops = record["images"]["top_class"]
+        cells = [f"{record['timestep']:12d}", f"{record['noise_level']:12.3f}", f"{record['p_target']:12.4f}",
+                 f"{max(set(tops), key=tops.count):>12}"]
+        self.console.print(f"{record['step']:6d}{''.join(cells)}", highlight=False)
+        self.progress.update(self.task, completed=record["step"], p=f"{record['p_target']:.4f}")
+
+    def after_run(self, result) -> None:
+        self.progress.update(self.task, completed=result.steps_done)
+        self.progress.stop()

@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from guidance.config import RunConfig
+from guidance.diffusion_config import DiffuseConfig, load_experiment
 from guidance.errors import ConfigError
 from guidance.runs.browse import RunRecord, read_run
 from guidance.runs.folders import slug
 
-SHOWCASE = ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
+SHOWCASE = ["blog-flip", "noise-l1", "generate-noise", "generate-from-2", "diffuse-free", "diffuse-standard",
+            "diffuse-robust", "diffuse-noisy"]
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
@@ -27,7 +31,7 @@ class Source:
     """One thing to compare: a config still to run, or a run folder already made."""
 
     label: str  # what the user passed
-    config: RunConfig | None = None
+    config: RunConfig | DiffuseConfig | None = None
     record: RunRecord | None = None
 
     @property
@@ -51,7 +55,7 @@ def read_sources(paths: list[str | Path]) -> list[Source]:
         if path.is_dir():
             sources.append(Source(str(path), record=read_run(path)))
         elif path.suffix == ".toml" or not path.exists():
-            sources.append(Source(str(path), config=RunConfig.from_toml(path)))
+            sources.append(Source(str(path), config=load_experiment(path)))
         else:
             raise ConfigError(f"{path} is neither an experiment config (.toml) nor a run folder")
     targets = {source.target for source in sources}
@@ -72,14 +76,30 @@ def unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def draw_comparison(folder: Path, records: list[RunRecord], image: int = 0) -> None:
-    """snapshots.png and curves.png for runs that saved images and a log."""
-    from guidance.runs.figures import comparison_curves, comparison_snapshots
+def draw_comparison(folder: Path, records: list[RunRecord], image: int = 0, rows: list[dict] = ()) -> None:
+    """snapshots.png and curves.png for runs that saved images and a log; scales.png when
+    diffusion runs at two or more guidance scales are among them (the scale sweep)."""
+    from guidance.runs.figures import comparison_curves, comparison_snapshots, scale_sweep
+    from guidance.runs.tables import scale_sweep_rows
 
-    with_images = [(r.name, r.images()) for r in records]
-    entries = [(name, arrays["frames"], arrays["steps"]) for name, arrays in with_images if arrays is not None]
+    swept = scale_sweep_rows(list(rows))
+    if swept:
+        scale_sweep(folder / "scales.png", swept)
+
+    planned = {r.name: r.config.get("sampling_steps") or r.config.get("steps") or 0 for r in records}
+    percent = len(set(planned.values())) > 1 and 0 not in planned.values()  # 500 loop steps beside 50 sampling steps
+    entries = []
+    for record in records:
+        arrays = record.images()
+        if arrays is None:
+            continue
+        steps = arrays["steps"]
+        if percent:  # columns by % of each run's planned length
+            steps = np.round(100 * steps / planned[record.name]).astype(int)
+        # a diffusion run's predicted clean images show the digit forming; its x_t frames are mostly noise
+        entries.append((record.name, arrays.get("predicted", arrays["frames"]), steps))
     if entries:
-        comparison_snapshots(folder / "snapshots.png", entries, image)
+        comparison_snapshots(folder / "snapshots.png", entries, image, percent=percent)
     logged = [(r.name, r.log) for r in records if r.log]
     if logged:
         comparison_curves(folder / "curves.png", logged)

@@ -43,14 +43,14 @@ def _scale(count: int) -> int:
     return 8 if count <= 4 else 4 if count <= 16 else 2
 
 
-def write_frames(folder: Path, frames: np.ndarray, steps: np.ndarray) -> None:
+def write_frames(folder: Path, frames: np.ndarray, steps: np.ndarray, prefix: str = "step") -> None:
     """One PNG per snapshot (the batch as a grid), named by step."""
     from PIL import Image
 
     folder.mkdir(exist_ok=True)
     scale = _scale(frames.shape[1])
     for frame, step in zip(frames, steps):
-        Image.fromarray(grid(frame, scale)).save(folder / f"step_{int(step):05d}.png")
+        Image.fromarray(grid(frame, scale)).save(folder / f"{prefix}_{int(step):05d}.png")
 
 
 def write_gif(path: Path, frames: np.ndarray, milliseconds: int = 200) -> None:
@@ -63,7 +63,7 @@ def write_gif(path: Path, frames: np.ndarray, milliseconds: int = 200) -> None:
     pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
 
 
-def contact_sheet(path: Path, frames: np.ndarray, steps: np.ndarray, summary: dict[str, Any]) -> None:
+def contact_sheet(path: Path, frames: np.ndarray, steps: np.ndarray, summary: dict[str, Any], what: str = "") -> None:
     """Rows = images, columns = snapshots; each image's final p(target) on the right."""
     plt = _pyplot()
     shown = frames[:, :MAX_ROWS]
@@ -81,18 +81,18 @@ def contact_sheet(path: Path, frames: np.ndarray, steps: np.ndarray, summary: di
         label = f"p={image['p_target']:.3f}" + (f"\n{image['verdict']}" if "verdict" in image else "")
         axes[row, -1].yaxis.set_label_position("right")
         axes[row, -1].set_ylabel(label, fontsize=7, rotation=0, labelpad=18)
-    figure.suptitle(f"{summary['experiment']}: toward {summary['config']['target']}", fontsize=9)
+    figure.suptitle(f"{summary['experiment']}: toward {summary['config']['target']}" + (f" ({what})" if what else ""), fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
 
 
-def curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
+def curves(path: Path, history: list[dict[str, Any]], title: str, loss_label: str = "objective") -> None:
     """Loss and p(target) against step: every image faint, the batch mean bold."""
     plt = _pyplot()
     steps = [row["step"] for row in history]
     figure, (loss_axis, p_axis) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for axis, key, label in ((loss_axis, "loss", "objective"), (p_axis, "p_target", "p(target)")):
+    for axis, key, label in ((loss_axis, "loss", loss_label), (p_axis, "p_target", "p(target)")):
         per_image = np.array([row["images"][key] for row in history])
         axis.plot(steps, per_image, color="tab:blue", alpha=0.15, linewidth=0.8)
         axis.plot(steps, per_image.mean(1), color="tab:blue", linewidth=2)
@@ -106,12 +106,13 @@ def curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
 
 
 def comparison_snapshots(path: Path, entries: list[tuple[str, np.ndarray, np.ndarray]], image: int = 0,
-                         most: int = 11) -> None:
+                         most: int = 11, percent: bool = False) -> None:
     """A row per run, a column per snapshot step (image `image` of each batch).
 
     Columns are the runs' snapshot steps together (at most `most`, spread evenly);
     a run shows its latest snapshot at or before that step, so one that stopped
-    early keeps showing where it stopped.
+    early keeps showing where it stopped. With `percent`, steps are percentages of
+    each run's length (runs of different lengths side by side: 500 loop steps, 50 sampling steps).
     """
     plt = _pyplot()
     all_steps = sorted({int(step) for _, _, steps in entries for step in steps})
@@ -129,7 +130,7 @@ def comparison_snapshots(path: Path, entries: list[tuple[str, np.ndarray, np.nda
             if earlier and image < frames.shape[1]:
                 axis.imshow(np.clip(frames[earlier[-1], image], 0, 1), cmap="gray", vmin=0, vmax=1)
             if row == 0:
-                axis.set_title(f"step {step}", fontsize=7)
+                axis.set_title(f"{step}% of run" if percent else f"step {step}", fontsize=7)
         axes[row, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
     figure.suptitle(f"image #{image} of each run", fontsize=9)
     figure.tight_layout()
@@ -183,4 +184,46 @@ def sweep_heatmap(path: Path, rows: list[dict[str, Any]], metric: str, x: str, y
     axes.set_title(f"{metric} (mean over the other axes)", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def scale_sweep(path: Path, rows: list[dict[str, Any]]) -> None:
+    """The guidance-scale sweep: generated share, p(target) and the set metrics against the scale.
+
+    One line per guidance kind and classifier; the set metrics' real-vs-real values are the
+    dashed lines a perfect generator would sit on (fidelity rises with the scale, diversity falls).
+    """
+    plt = _pyplot()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        label = row["guidance"] + (f" ({row['model']})" if row["guidance"] == "classifier" else "")
+        groups.setdefault(label, []).append(row)
+    panels = [("generated", "share generated"), ("p_mean", "mean p(target), judge"),
+              ("recall", "recall"), ("coverage", "coverage"), ("precision", "precision"), ("fd", "FD (judge features)")]
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels), 3.2))
+    for label, group in groups.items():
+        group = sorted(group, key=lambda row: row["scale"])
+        scales = [row["scale"] for row in group]
+        for axis, (key, _) in zip(axes, panels):
+            values = [row.get(key) for row in group]
+            if key == "generated":
+                values = [row["generated"] / row["batch"] for row in group]
+            axis.plot(scales, [np.nan if v is None else v for v in values], marker="o", label=label)
+    for axis, (key, title) in zip(axes, panels):
+        real = [row.get(f"{key}_real") for row in rows if row.get(f"{key}_real") is not None]
+        if real:
+            axis.axhline(float(np.mean(real)), color="grey", linestyle="--", linewidth=1, label="real vs real")
+        axis.set_title(title, fontsize=9)
+        axis.set_xlabel("guidance scale")
+        if max(row["scale"] for row in rows) > 20:  # classifier scales span decades
+            axis.set_xscale("symlog", linthresh=1.0)
+        if key not in ("fd", "coverage"):  # coverage of a small set is small, real or not: let it scale
+            axis.set_ylim(-0.02, 1.02)
+        elif key == "coverage":
+            axis.set_ylim(bottom=0)
+    axes[0].legend(fontsize=7)
+    figure.suptitle(f"{len(rows)} runs of {rows[0]['batch']} images; dashed: the same metric for real digits "
+                    "against real digits at the same size", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
     plt.close(figure)

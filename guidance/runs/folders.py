@@ -3,6 +3,8 @@
 A run folder holds config.toml (complete: ``guide run --config`` on it replays
 the run), metrics.jsonl (one row per logged step, written as the run goes),
 summary.json, images.npz, frames/*.png, contact.png, trajectory.gif, curves.png.
+A diffusion run adds its predicted clean images: frames/predicted_*.png,
+contact_predicted.png and predicted.gif (its frames are x_t).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from guidance.config import RunConfig
+from guidance.diffusion_config import DiffuseConfig
 from guidance.errors import RunFolderError
 from guidance.paths import runs_dir
 
@@ -52,7 +55,7 @@ def new_output_folder(out: str | Path | None, name: str, what: str = "runs") -> 
     return folder
 
 
-def create_run_folder(config: RunConfig, out: str | Path | None = None) -> Path:
+def create_run_folder(config: RunConfig | DiffuseConfig, out: str | Path | None = None) -> Path:
     """Make the folder a run writes into and put its config.toml there first."""
     folder = new_output_folder(out, config.experiment)
     try:
@@ -84,7 +87,7 @@ def load_images(folder: str | Path) -> dict[str, np.ndarray]:
 
 
 def summarize(
-    config: RunConfig, result, model_info: dict[str, Any], start_labels: list[str], data_source: str,
+    config: RunConfig | DiffuseConfig, result, model_info: dict[str, Any], start_labels: list[str], data_source: str,
 ) -> dict[str, Any]:
     """The run's summary.json: config, model, per-image outcome, how it ended."""
     change = (result.final - result.start).flatten(1)
@@ -128,11 +131,20 @@ def write_run(folder: Path, summary: dict[str, Any], result) -> None:
         "last": squeeze(result.last), "best": squeeze(result.best),
         "frames": squeeze(result.frames), "steps": np.asarray(result.frame_steps, dtype=np.int64),
     }
+    predicted = getattr(result, "predicted", None)  # a denoiser's predicted clean images, beside its x_t frames
+    if predicted is not None and len(predicted):
+        arrays["predicted"] = squeeze(predicted)
     save_npz(folder / "images.npz", arrays)
     figures.write_frames(folder / "frames", arrays["frames"], arrays["steps"])
     figures.contact_sheet(folder / "contact.png", arrays["frames"], arrays["steps"], summary)
     figures.write_gif(folder / "trajectory.gif", arrays["frames"])
-    figures.curves(folder / "curves.png", result.history, summary["experiment"])
+    if "predicted" in arrays:
+        figures.write_frames(folder / "frames", arrays["predicted"], arrays["steps"], prefix="predicted")
+        figures.contact_sheet(folder / "contact_predicted.png", arrays["predicted"], arrays["steps"], summary,
+                              what="predicted clean image")
+        figures.write_gif(folder / "predicted.gif", arrays["predicted"])
+    loss_label = "-log p(target), judge on x0_hat" if "predicted" in arrays else "objective"
+    figures.curves(folder / "curves.png", result.history, summary["experiment"], loss_label)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 

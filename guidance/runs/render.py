@@ -48,6 +48,26 @@ def train_table(info: dict[str, Any], folder: str) -> Table:
     return table
 
 
+def diffusion_train_table(info: dict[str, Any], folder: str) -> Table:
+    """The final report of `guide train --preset denoiser | noisy`: test metrics per noise level (timestep)."""
+    test = info["test"]
+    table = Table(title=f"{info['name']}: held-out test digits by timestep", title_justify="left")
+    table.add_column("timestep", justify="right")
+    if "balanced_accuracy" in test:
+        table.add_column(f"balanced accuracy, {info['target']} vs rest", justify="right")
+        for step, accuracy in test["balanced_accuracy"].items():
+            table.add_row(step, f"{100 * accuracy:.2f}%")
+    else:
+        table.add_column("noise MSE, digit given", justify="right")
+        table.add_column("noise MSE, none", justify="right")
+        for step, error in test["mse_conditional"].items():
+            table.add_row(step, f"{error:.4f}", f"{test['mse_unconditional'][step]:.4f}")
+    table.caption = (f"{test['n']:,} test images; {info['train_seconds']:.1f} s to train on "
+                     f"{info['data']['source']} ({info['data']['fingerprint']}); saved to {folder}")
+    table.caption_justify = "left"
+    return table
+
+
 def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     """Per-image outcome of a run, narrow enough for an 80-column terminal (two lines an image at most).
 
@@ -84,6 +104,11 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     if hidden > 0:
         table.add_row("", f"+{hidden} more in summary.json", *[""] * (len(headers) - 2))
     notes = [f"L2 = change from the start; reached = first step with p >= {threshold}"]
+    if "guidance" in summary["config"]:  # a diffusion run
+        guide = summary["config"]["guidance"]
+        notes = [f"p({target}) and top: the judge on the sample; L2 = distance from the start noise (as pixels); "
+                 f"reached = first logged step whose predicted clean image the judge reads as {target}"
+                 + (f"; the guiding classifier calls {target} from p {threshold}" if guide == "classifier" else "")]
     if judged:
         notes.append(f"judge = its top class and p; NN = pixel distance to the nearest real training {target} "
                      f"(realistic within {summary['images'][0].get('realism_cutoff', 0):.2f}, and within "
@@ -165,7 +190,8 @@ def verdict_table(
         table.add_column(header, justify="left" if header == "verdict" else "right")
     for i, verdict in enumerate(verdicts[:limit]):
         table.add_row(
-            str(i), f"{verdict['p_target']:.4f}", f"{verdict['p_target_saved']:.4f}",
+            str(i), f"{verdict['p_target']:.4f}",
+            "-" if verdict["p_target_saved"] is None else f"{verdict['p_target_saved']:.4f}",
             f"{verdict['judge_top']} {verdict['judge_p_top']:.2f}",
             f"{verdict['nn_distance']:.1f}", f"{verdict['feature_distance']:.1f}", _verdict_text(verdict),
         )
@@ -203,11 +229,14 @@ def log_table(log: list[dict[str, Any]], limit: int = 12) -> Table:
     terms = [key for key in (log[0] if log else {}) if key.startswith("term_") and key != "term_loss"]
     table = Table(title=f"log ({len(log)} rows in metrics.jsonl{', every row shown' if len(log) <= limit else ''})",
                   title_justify="left")
-    for header in ("step", "lr", "loss", "p(target)", *[t.removeprefix("term_") for t in terms]):
+    # a guidance run logs its step size; a diffusion run its timestep and noise level
+    where = [("lr", "lr", ".4g")] if "lr" in (log[0] if log else {"lr": 0}) else [
+        ("timestep", "timestep", "d"), ("noise_level", "noise", ".3f")]
+    for header in ("step", *[name for _, name, _ in where], "loss", "p(target)", *[t.removeprefix("term_") for t in terms]):
         table.add_column(header, justify="right")
     for row in shown:
-        table.add_row(str(row["step"]), f"{row['lr']:.4g}", f"{row['loss']:.5g}", f"{row['p_target']:.4f}",
-                      *[f"{row[t]:.4g}" for t in terms])
+        table.add_row(str(row["step"]), *[format(row[key], spec) for key, _, spec in where], f"{row['loss']:.5g}",
+                      f"{row['p_target']:.4f}", *[f"{row[t]:.4g}" for t in terms])
     return table
 
 

@@ -22,6 +22,8 @@ COLUMNS: dict[str, str] = {
     "name": "run",
     "date": "date",
     "model": "model",
+    "guidance": "guidance",
+    "scale": "scale",
     "start": "start",
     "loss": "loss",
     "steps": "steps",
@@ -45,11 +47,29 @@ COLUMNS: dict[str, str] = {
     "source": "source",
 }
 SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real")
-TEXT_COLUMNS = ("name", "date", "model", "start", "loss", "status", "folder", "source")
+TEXT_COLUMNS = ("name", "date", "model", "guidance", "start", "loss", "status", "folder", "source")
 COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "p_std", "reached", "reached_median_step",
                    *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "l2_mean",
                    "linf_mean", "wall_s"]
 LIST_COLUMNS = ["name", "date", "model", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
+DIFFUSION_COLUMNS = ("guidance", "scale")  # shown after the model when a diffusion run is among the rows
+
+
+def with_diffusion_columns(columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    """`columns` plus guidance and scale (after the model) when some row is a diffusion run."""
+    if not any(row.get("guidance") for row in rows):
+        return columns
+    at = columns.index("model") + 1 if "model" in columns else 1
+    return [*columns[:at], *DIFFUSION_COLUMNS, *[c for c in columns[at:] if c not in DIFFUSION_COLUMNS]]
+
+
+def scale_sweep_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The judged diffusion rows, when one guidance kind (and classifier) ran at two or more scales; else []."""
+    judged = [row for row in rows if row.get("guidance") and row.get("generated") is not None]
+    scales: dict[tuple, set] = {}
+    for row in judged:
+        scales.setdefault((row["guidance"], row["model"]), set()).add(row["scale"])
+    return judged if any(len(found) > 1 for found in scales.values()) else []
 
 
 def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any]:
@@ -59,12 +79,15 @@ def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any
     p_values = [image["p_target"] for image in images]
     reached = [image["reached_step"] for image in images if image.get("reached_step") is not None]
     verdicts = summary.get("verdicts") or {}
+    diffusion = "guidance" in config
     return {
         "name": name,
         "date": date,
         "model": (summary.get("model") or {}).get("name") or config.get("model", "?"),
-        "start": config.get("start", "?"),
-        "loss": config.get("loss", "?"),
+        "guidance": config.get("guidance"),
+        "scale": config.get("scale"),
+        "start": "N(0, I)" if diffusion else config.get("start", "?"),
+        "loss": config.get("sampler", "?") if diffusion else config.get("loss", "?"),
         "steps": summary.get("steps_done", 0),
         "batch": len(images),
         "status": summary.get("status", "?"),

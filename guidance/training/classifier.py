@@ -226,9 +226,6 @@ def describe(
     config: TrainConfig, data: MnistData, report: TestReport, train_seconds: float, name: str,
 ) -> dict[str, Any]:
     """Everything metrics.json records about a trained model."""
-    import fastai
-    import timm
-
     from guidance.models.guided import NORMALIZATION
 
     mean, std = NORMALIZATION[config.normalize]
@@ -244,11 +241,20 @@ def describe(
         "data": {"source": data.source, "fingerprint": data.fingerprint},
         "test": asdict(report),
         "train_seconds": round(train_seconds, 2),
-        "versions": {
-            "python": platform.python_version(), "torch": torch.__version__,
-            "fastai": fastai.__version__, "timm": timm.__version__,
-        },
+        "versions": library_versions(),
     }
+
+
+def library_versions(*extra: str) -> dict[str, str]:
+    """Versions of Python and the libraries a model was trained with (plus the `extra` packages named)."""
+    from importlib.metadata import version
+
+    import fastai
+    import timm
+
+    found = {"python": platform.python_version(), "torch": torch.__version__,
+             "fastai": fastai.__version__, "timm": timm.__version__}
+    return found | {name: version(name) for name in extra}
 
 
 class RichProgress(Callback):

@@ -5,27 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from guidance.config import MODEL_PRESETS, TrainConfig
+from guidance.config import MODEL_PRESETS, ConfigBase, TrainConfig
 from guidance.data.mnist import MnistData
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
 from guidance.models.shipped import shipped_folder
 from guidance.models.store import cache_lock, is_model_folder, load_model, preset_folder, save_model
 
-OnTrain = Callable[[TrainConfig, Path], list]  # called before training: says so, returns fastai callbacks
+OnTrain = Callable[[ConfigBase, Path], list]  # called before training: says so, returns fastai callbacks
+Trainer = Callable[[ConfigBase, MnistData, list, str, Path], None]  # trains with these callbacks, saves into the folder
 
 
 def cached_or_trained(
-    config: TrainConfig, name: str, data: Callable[[], MnistData], on_train: OnTrain | None = None,
-    use_shipped: bool = True,
+    config: ConfigBase, name: str, data: Callable[[], MnistData], on_train: OnTrain | None = None,
+    use_shipped: bool = True, trainer: Trainer | None = None, prefix: str | None = None,
 ) -> tuple[Path, str]:
     """The folder of the model `config` makes, and how it was found: 'cached', 'shipped' or 'trained'.
 
     The user's cache comes first (a model they trained wins), then the model shipped with
     the package, else the model is trained now. A lock around the cache entry makes
     concurrent commands train it once: the others wait, then load what it saved.
+    `trainer` trains and saves another kind of model (a denoiser); the default is a classifier.
     """
-    folder = preset_folder(config, data().fingerprint)
+    folder = preset_folder(config, data().fingerprint, prefix)
     if is_model_folder(folder):
         return folder, "cached"
     shipped = shipped_folder(name, config) if use_shipped else None
@@ -34,11 +36,15 @@ def cached_or_trained(
     with cache_lock(folder):
         if is_model_folder(folder):  # another process trained it while this one waited
             return folder, "cached"
-        from guidance.training.classifier import train_classifier
-
         callbacks = on_train(config, folder) if on_train else []
-        save_model(train_classifier(config, data(), callbacks=callbacks, name=name), folder)
+        (trainer or _train_classifier)(config, data(), callbacks, name, folder)
     return folder, "trained"
+
+
+def _train_classifier(config: TrainConfig, data: MnistData, callbacks: list, name: str, folder: Path) -> None:
+    from guidance.training.classifier import train_classifier
+
+    save_model(train_classifier(config, data, callbacks=callbacks, name=name), folder)
 
 
 def resolve_model(
@@ -49,13 +55,22 @@ def resolve_model(
     if spec in MODEL_PRESETS:
         folder, _ = cached_or_trained(MODEL_PRESETS[spec].override(target=target), spec, data, on_train)
         return load_model(folder, target)
+    check_model_spec(spec)
     path = Path(spec).expanduser()
     if path.suffix == ".pkl":
         from guidance.models.learner_import import load_fastai_learner
 
         return load_fastai_learner(path, target, trust_pickle)
-    if path.is_dir():
-        return load_model(path, target)
+    return load_model(path, target)
+
+
+def check_model_spec(spec: str) -> None:
+    """Refuse a --model that is no preset, model folder or .pkl at once, before any data is loaded."""
+    path = Path(spec).expanduser()
+    if path.suffix == ".pkl" and not path.is_file():
+        raise ModelError(f"learner file not found: {path}")
+    if spec in MODEL_PRESETS or path.suffix == ".pkl" or path.is_dir():
+        return
     hint = " ('default' is now 'standard', the plain CNN; the default model is 'robust')" if spec == "default" else ""
     raise ModelError(
         f"model '{spec}' is neither a preset ({', '.join(MODEL_PRESETS)}) "

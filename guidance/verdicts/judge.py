@@ -138,24 +138,28 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def judge_images(
-    judge: Judge, images: torch.Tensor, guided: GuidedModel, target: int, threshold: float,
+    judge: Judge, images: torch.Tensor, guided: GuidedModel | None, target: int, threshold: float,
     guided_p: list[float] | None = None, starts: torch.Tensor | None = None,
 ) -> list[dict[str, Any]]:
     """One verdict per (B, 1, H, W) image, with the numbers behind it.
 
     `guided_p` is the guided model's p(target) as the loop measured it (on the tensor it
     optimised); without it, it is measured on `images`. Either way ``p_target_saved`` is
-    re-measured on the 8-bit greyscale image that was actually written. With the `starts`
+    re-measured on the 8-bit greyscale image that was actually written (not when `guided` is None:
+    a denoiser made the images and `guided_p` is required). With the `starts`
     the images began from, an image whose saved pixels equal its start's gets ``already``.
     """
     judge.model.eval()
-    guided = guided.eval()
     images = images.float().cpu()
     saved = quantize(images)
-    device = next(guided.parameters()).device
-    if guided_p is None:
-        guided_p = guided(images.to(device)).softmax(1)[:, guided.target_index].cpu().tolist()
-    guided_p_saved = guided(saved.to(device)).softmax(1)[:, guided.target_index].cpu()
+    if guided is None:  # a denoiser made the images: `guided_p` says how sure the process was
+        guided_p_saved = [None] * len(images)
+    else:
+        guided = guided.eval()
+        device = next(guided.parameters()).device
+        if guided_p is None:
+            guided_p = guided(images.to(device)).softmax(1)[:, guided.target_index].cpu().tolist()
+        guided_p_saved = guided(saved.to(device)).softmax(1)[:, guided.target_index].cpu().tolist()
     judge_probs = judge.model(saved).softmax(1)
     target_index = judge.model.class_names.index(str(target))
     index = judge.index
@@ -168,12 +172,12 @@ def judge_images(
         top = judge.model.class_names[int(judge_probs[i].argmax())]
         p_judge = float(judge_probs[i, target_index])
         realistic = bool(distances[i] <= index.cutoff and feature_distances[i] <= index.feature_cutoff)
-        p, p_saved = float(guided_p[i]), float(guided_p_saved[i])
+        p, p_saved = float(guided_p[i]), guided_p_saved[i]
         results.append({
             "verdict": decide(p, threshold, top, target, realistic, moved[i], p_judge >= index.p_floor),
             "p_target": p,
             "p_target_saved": p_saved,
-            "survives_saving": None if p < threshold else p_saved >= threshold,
+            "survives_saving": None if p < threshold or p_saved is None else p_saved >= threshold,
             "judge_top": top,
             "judge_p_top": float(judge_probs[i].max()),
             "judge_p_target": p_judge,

@@ -8,14 +8,16 @@ from typer.testing import CliRunner
 from guidance.api import load_guided_model, load_run_judge
 from guidance.cli import app
 from guidance.config import JUDGE_CONFIG, MODEL_PRESETS
+from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
 from guidance.models.shipped import SHIPPED_DIR, shipped_folder, shipped_names
 from guidance.models.store import preset_folder
 
 runner = CliRunner()
-SHIPPED = {"standard": MODEL_PRESETS["standard"], "robust": MODEL_PRESETS["robust"], "judge": JUDGE_CONFIG}
+SHIPPED = {"standard": MODEL_PRESETS["standard"], "robust": MODEL_PRESETS["robust"], "judge": JUDGE_CONFIG,
+           "denoiser": DenoiserConfig(), "noisy": NoisyClassifierConfig()}
 
 
-def test_the_package_ships_the_headline_and_verdict_models_small():
+def test_the_package_ships_the_headline_verdict_and_diffusion_models_small():
     assert shipped_names() == sorted(SHIPPED)
     total = sum(path.stat().st_size for path in SHIPPED_DIR.rglob("*") if path.is_file())
     assert total < 10 * 2**20
@@ -26,7 +28,7 @@ def test_each_shipped_model_records_its_recipe_data_and_metrics(name):
     info = json.loads((SHIPPED_DIR / name / "metrics.json").read_text())
     assert shipped_folder(name, SHIPPED[name]) == SHIPPED_DIR / name  # trained with exactly the preset's config
     assert info["data"]["source"].startswith("mnist:") and len(info["data"]["fingerprint"]) >= 8
-    assert info["test"]["n"] == 10000 and {"torch", "fastai"} <= set(info["versions"])
+    assert info["test"]["n"] in (2000, 10000) and {"torch", "fastai"} <= set(info["versions"])  # the denoiser: 2,000
 
 
 def test_a_shipped_model_stands_in_only_for_its_own_recipe():
@@ -40,6 +42,10 @@ def test_presets_load_from_the_package_with_no_training(sample):
     assert model.info["folder"] == str(SHIPPED_DIR / "robust")
     judge = load_run_judge(8, data=lambda: sample)
     assert judge.model.info["folder"] == str(SHIPPED_DIR / "judge")
+    from guidance.diffusion.presets import noisy_classifier, resolve_denoiser
+
+    assert resolve_denoiser("mnist", lambda: sample).info["folder"] == str(SHIPPED_DIR / "denoiser")
+    assert noisy_classifier(8, lambda: sample).info["folder"] == str(SHIPPED_DIR / "noisy")
 
 
 def test_a_model_the_user_trained_takes_precedence(sample, tiny_model_folder):

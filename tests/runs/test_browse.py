@@ -175,7 +175,8 @@ def test_showcase_finds_the_repository_experiments():
     from guidance.runs.compare import showcase_configs
 
     paths = showcase_configs()
-    assert [p.stem for p in paths] == ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
+    assert [p.stem for p in paths][:4] == ["blog-flip", "noise-l1", "generate-noise", "generate-from-2"]
+    assert {p.stem for p in paths[4:]} == {"diffuse-free", "diffuse-standard", "diffuse-robust", "diffuse-noisy"}
     assert all(p.is_file() for p in paths)
 
 

@@ -1,0 +1,49 @@
+"""What every `guide` command shares: the common options, and bad input as one ``error:`` line.
+
+The kit's own errors become one line on stderr and exit code 1; Ctrl-C exits 130;
+--verbose shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from guidance.errors import GuideError
+
+EXIT_INTERRUPTED = 130
+Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks instead of one-line errors.")]
+TrustPickle = Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a fastai learner .pkl (runs code from the file).")]
+DataDir = Annotated[Optional[Path], typer.Option("--data", help="MNIST folder (torchvision layout); else $GUIDE_DATA, the cache, a download, or the embedded sample.")]
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> None:
+    console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+class UserErrors:
+    """Context manager: GuideError -> one line + exit 1; Ctrl-C -> exit 130."""
+
+    def __init__(self, verbose: bool):
+        self.verbose = verbose
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None or self.verbose or issubclass(kind, (typer.Exit, SystemExit)):
+            return False
+        if issubclass(kind, GuideError):
+            fail(str(error))
+        if issubclass(kind, KeyboardInterrupt):
+            fail("interrupted", EXIT_INTERRUPTED)
+        return False

@@ -1,0 +1,149 @@
+"""The sampling loop: from pure N(0, I) noise to digits, one diffusers scheduler step at a time.
+
+Like the guidance loop it never prints or saves: it returns a ``DiffusionResult`` (a
+``GuideResult`` with the predicted clean images beside the x_t frames, so run folders,
+verdicts and ``guide show`` treat both alike) and fires the loop's callback events.
+Image i starts from the noise of seed + i, drawn from a CPU generator, so a batch of 8
+is the first 8 images of a batch of 64, on any device.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import torch
+
+from guidance.diffusion.denoiser import IMAGE_SIZE, Denoiser, noise_scheduler, to_pixels
+from guidance.diffusion.steering import NoisePredictor, predicted_clean
+from guidance.diffusion_config import DiffuseConfig
+from guidance.errors import ConfigError
+from guidance.optimize.loop import Callback, GuideResult
+
+Reader = Callable[[torch.Tensor], torch.Tensor]  # pixels (B, 1, H, W) -> class probabilities, for the log
+
+
+@dataclass
+class DiffusionResult(GuideResult):
+    """A GuideResult whose ``frames`` are x_t (as pixels) and ``predicted`` the x0_hat at the same steps."""
+
+    predicted: torch.Tensor = field(default_factory=lambda: torch.empty(0))  # (T, B, 1, H, W)
+
+
+def make_sampler(name: str, denoiser: Denoiser, steps: int):
+    """A diffusers scheduler for sampling, set to `steps` steps of the denoiser's own noise schedule."""
+    from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
+
+    config = denoiser.config
+    if steps > config.timesteps:
+        raise ConfigError(f"--sampling-steps {steps} is more than the denoiser's schedule has ({config.timesteps})")
+    schedule = noise_scheduler(config.timesteps, config.schedule).config
+    if name == "ddim":
+        sampler = DDIMScheduler.from_config(schedule, clip_sample=True)
+    elif name == "ddpm":
+        sampler = DDPMScheduler.from_config(schedule, clip_sample=True)
+    else:
+        # lambda_min_clipped keeps the solver finite at the cosine schedule's last steps, where alpha_bar is ~0
+        sampler = DPMSolverMultistepScheduler.from_config(schedule, algorithm_type="dpmsolver++", solver_order=2,
+                                                          lambda_min_clipped=-5.1)
+    sampler.set_timesteps(steps)
+    return sampler
+
+
+def start_noise(batch: int, seed: int) -> tuple[torch.Tensor, list[torch.Generator]]:
+    """x_T for image i from seed + i, and the per-image generators a stochastic sampler goes on drawing from."""
+    generators = [torch.Generator().manual_seed(seed + i) for i in range(batch)]
+    noise = torch.stack([torch.randn(1, IMAGE_SIZE, IMAGE_SIZE, generator=g) for g in generators])
+    return noise, generators
+
+
+@torch.no_grad()
+def sample(
+    predict: NoisePredictor, sampler, alphas: torch.Tensor, config: DiffuseConfig, reader: Reader,
+    class_names: list[str], device: torch.device, callbacks: Iterable[Callback] = (),
+) -> DiffusionResult:
+    """Denoise pure noise with `predict` (a steered noise predictor) and `sampler` (a diffusers scheduler).
+
+    `reader` (the judge) measures p(target) of each step's predicted clean image for the log.
+    """
+    callbacks = list(callbacks)
+    noise, generators = start_noise(config.batch, config.seed)
+    x = noise.to(device)
+    alphas = alphas.to(device)
+    frames, predicted_frames, frame_steps, history = [], [], [], []
+    status, message, step = "finished", "", 0
+    for callback in callbacks:
+        callback.before_run(config, to_pixels(noise))
+    started = time.perf_counter()
+
+    def log(step: int, timestep: int, clean: torch.Tensor) -> None:
+        probs = reader(to_pixels(clean).clamp(0, 1)).cpu()
+        p_target = probs[:, config.target]
+        row = {
+            "step": step, "timestep": timestep, "noise_level": math.sqrt(1 - float(alphas[timestep])),
+            "loss": float(-p_target.clamp_min(1e-12).log().mean()), "p_target": float(p_target.mean()),
+            "images": {
+                "loss": (-p_target.clamp_min(1e-12).log()).tolist(), "p_target": p_target.tolist(),
+                "top_class": [class_names[i] for i in probs.argmax(1).tolist()],
+            },
+        }
+        history.append(row)
+        for callback in callbacks:
+            callback.after_log(row)
+
+    def snapshot(clean: torch.Tensor) -> None:
+        frames.append(to_pixels(x).clamp(0, 1).cpu())
+        predicted_frames.append(to_pixels(clean).clamp(0, 1).cpu())
+        frame_steps.append(step)
+
+    clean = x
+    timesteps = sampler.timesteps
+    # ddim: re-derive the noise from the clipped x0_hat, so a strong guidance cannot push x_t where x0_hat never goes
+    step_options = {"ddpm": {"generator": generators}, "ddim": {"use_clipped_model_output": True}}.get(config.sampler, {})
+    try:
+        for step, t in enumerate(timesteps):
+            t = t.to(device)
+            eps = predict(x, t)
+            if not bool(torch.isfinite(eps).all()):
+                status, message = "nan", f"the noise prediction became non-finite at step {step}"
+                break
+            clean = predicted_clean(x, eps, alphas[t])
+            if step % config.snapshot_every == 0:
+                snapshot(clean)
+                log(step, int(t), clean)
+            x = sampler.step(eps, t, x, **step_options).prev_sample
+        else:
+            step, clean = len(timesteps), x
+    except KeyboardInterrupt:
+        status, message = "interrupted", f"interrupted by the user at sampling step {step}"
+
+    if not frame_steps or frame_steps[-1] != step:
+        snapshot(clean)
+        log(step, int(timesteps[min(step, len(timesteps) - 1)]) if step < len(timesteps) else 0, clean)
+    final = to_pixels(clean).clamp(0, 1).cpu()
+    probs = reader(final.to(device)).cpu()
+    result = DiffusionResult(
+        start=to_pixels(noise), last=final, best=final, final=final, keep="last",
+        frames=torch.stack(frames), frame_steps=frame_steps, history=history,
+        status=status, message=message or f"ran all {len(timesteps)} sampling steps", steps_done=step,
+        reached_step=_first_read_as_target(history, str(config.target), config.batch),
+        seconds=time.perf_counter() - started,
+        final_p_target=probs[:, config.target].tolist(),
+        final_top_class=[class_names[i] for i in probs.argmax(1).tolist()],
+        predicted=torch.stack(predicted_frames),
+    )
+    for callback in callbacks:
+        callback.after_run(result)
+    return result
+
+
+def _first_read_as_target(history: list[dict], target: str, batch: int) -> list[int | None]:
+    """Per image, the first logged step whose predicted clean image the reader calls the target: when it appears."""
+    first: list[int | None] = [None] * batch
+    for row in history:
+        for i, top in enumerate(row["images"]["top_class"]):
+            if top == target and first[i] is None:
+                first[i] = row["step"]
+    return first

@@ -1,0 +1,123 @@
+"""Diffusion configs: the denoiser and noise-aware classifier recipes, and one ``guide diffuse`` run.
+
+Kept apart from ``config`` (the guidance loop's configs) and, like it, free of torch,
+so a bad option fails at once. Every field carries a one-line "why".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from guidance.config import ConfigBase, RunConfig, _require, check_target, read_toml
+from guidance.registry import did_you_mean
+
+GUIDANCE_KINDS = ["classifier", "free", "none"]
+SAMPLERS = ["ddim", "ddpm", "dpm"]
+SCHEDULES = ["linear", "scaled_linear", "squaredcos_cap_v2"]
+
+
+def _choice(name: str, value: str, choices: list[str]) -> None:
+    _require(value in choices, f"unknown {name} '{value}'{did_you_mean(value, choices)}; choose from: {', '.join(choices)}")
+
+
+@dataclass(frozen=True)
+class DenoiserConfig(ConfigBase):
+    """How to train the digit-conditioned denoiser (diffusers' UNet2DModel). Its hash keys the cache."""
+
+    width: int = 16  # channels of the UNet's first level; the two lower levels have twice as many (0.27 M parameters)
+    epochs: int = 12  # fit_one_cycle epochs over the training digits: 12 x 421 batches of 128, about 5,000 steps (17 min here)
+    lr: float = 2e-3  # peak one-cycle learning rate
+    batch_size: int = 128  # training batch size
+    label_dropout: float = 0.2  # share of training images whose digit is "none": one model, conditional and not (0.15 left unguided samples worse)
+    timesteps: int = 1000  # length of the DDPM noise schedule the denoiser learns
+    schedule: str = "squaredcos_cap_v2"  # beta schedule: the cosine one keeps small images from being noise too early
+    ema: float = 0.999  # decay of the exponential moving average of weights that is saved (timm's ModelEmaV3)
+    seed: int = 0  # seeds weights, shuffling, noise and label dropout
+    train_limit: int = 0  # use at most this many training images (0 = all); for tests
+
+    def cache_key(self) -> str:
+        return "denoiser\n" + super().cache_key()
+
+    def validate(self) -> None:
+        for name in ("width", "epochs", "batch_size", "timesteps"):
+            _require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
+        _require(self.width % 8 == 0, f"width must be a multiple of 8 (group norm), got {self.width}")
+        _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr}")
+        _require(0 < self.label_dropout < 1, f"label_dropout must be in (0, 1), got {self.label_dropout}")
+        _require(0 <= self.ema < 1, f"ema must be in [0, 1), got {self.ema}")
+        _require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
+        _choice("schedule", self.schedule, SCHEDULES)
+
+
+@dataclass(frozen=True)
+class NoisyClassifierConfig(ConfigBase):
+    """How to train the noise-aware "target vs rest" classifier that classifier guidance reads at every step."""
+
+    arch: str = "small_cnn"  # the network; it sees two channels: x_t and the noise level sqrt(1 - alpha_bar_t)
+    target: int = 8  # the digit it separates from the rest
+    epochs: int = 3  # fit_one_cycle epochs; each image gets a fresh noise level every time it is seen
+    lr: float = 3e-3  # peak one-cycle learning rate
+    batch_size: int = 128  # training batch size
+    timesteps: int = 1000  # the denoiser's schedule: the classifier must know the same noise levels
+    schedule: str = "squaredcos_cap_v2"  # the denoiser's beta schedule
+    seed: int = 0  # seeds weights, shuffling and noise
+    train_limit: int = 0  # use at most this many training images (0 = all); for tests
+
+    def cache_key(self) -> str:
+        return "noisy-classifier\n" + super().cache_key()
+
+    def validate(self) -> None:
+        check_target(self.target)
+        for name in ("epochs", "batch_size", "timesteps"):
+            _require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
+        _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr}")
+        _require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
+        _choice("schedule", self.schedule, SCHEDULES)
+
+
+NOISY_MODEL = "noisy"  # --model name of the noise-aware classifier preset
+DIFFUSION_PRESETS = ["denoiser", NOISY_MODEL]  # what `guide train --preset` trains for guide diffuse
+
+
+@dataclass(frozen=True)
+class DiffuseConfig(ConfigBase):
+    """One ``guide diffuse`` run: sample from pure noise with the denoiser, guided toward a target."""
+
+    experiment: str = "diffuse"  # a name for the run folder and tables
+    guidance: str = "free"  # none (the denoiser alone), classifier (a classifier's gradient), free (classifier-free)
+    scale: float = 2.5  # guidance scale s; 'free' uses diffusers' convention eps_u + s (eps_c - eps_u), so s = 1 is plain conditional
+    model: str = NOISY_MODEL  # classifier for 'classifier' guidance: noisy (noise-aware), robust, standard, blog, a folder or a .pkl
+    denoiser: str = "mnist"  # the denoiser: the 'mnist' preset (cache, shipped, or trained now) or a denoiser folder
+    target: int = 8  # the digit to generate
+    sampler: str = "ddim"  # ddim (deterministic), ddpm (ancestral), dpm (DPM-Solver++, fewer steps)
+    sampling_steps: int = 50  # denoising steps taken out of the schedule's timesteps
+    batch: int = 16  # images sampled at once; image i starts from the noise of seed + i
+    seed: int = 0  # seeds the start noise (and the ddpm sampler's noise); same seed, same images
+    snapshot_every: int = 5  # sampling steps between saved frames of x_t and of the predicted clean image
+    threshold: float = 0.5  # classifier guidance: the guiding classifier's p(target) from which it calls the image the target (below: 'unchanged')
+    device: str = "auto"  # auto, cpu or cuda
+    judge: bool = True  # give every image a verdict and the batch its set metrics
+
+    def validate(self) -> None:
+        check_target(self.target)
+        _choice("guidance", self.guidance, GUIDANCE_KINDS)
+        _choice("sampler", self.sampler, SAMPLERS)
+        _choice("device", self.device, ["auto", "cpu", "cuda"])
+        _require(math.isfinite(self.scale) and self.scale >= 0, f"scale must be a finite number >= 0, got {self.scale}")
+        for name in ("sampling_steps", "batch", "snapshot_every"):
+            value = getattr(self, name)
+            _require(value > 0, f"{name.replace('_', ' ')} must be > 0, got {value}")
+        _require(0 < self.threshold <= 1, f"threshold must be in (0, 1], got {self.threshold}")
+
+
+def config_kind(values: Mapping[str, Any]) -> type[RunConfig] | type[DiffuseConfig]:
+    """Which config a mapping of keys is: a diffusion run names its ``guidance``, a guidance-loop run does not."""
+    return DiffuseConfig if "guidance" in values else RunConfig
+
+
+def load_experiment(path: str | Path) -> RunConfig | DiffuseConfig:
+    """An experiment config file of either kind."""
+    return config_kind(read_toml(Path(path), "config file")).from_toml(path)

@@ -1,0 +1,46 @@
+"""A census of unguided samples: which digit each image is, and whether it is a real one.
+
+With no guidance a denoiser should make every digit, about as often as the data holds
+them. Each image is read by the judge and held to the realism rule of the digit the judge
+sees (the calibrated cutoffs of ``verdicts.judge``, built per digit), so "a real 3" means
+what "generated" means for an 8.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from guidance.data.mnist import MnistData
+from guidance.models.guided import GuidedModel
+from guidance.verdicts.judge import NONE, build_realism_index, digit_features, quantize
+
+
+@torch.no_grad()
+def digit_census(judge_model: GuidedModel, data: MnistData, images: torch.Tensor) -> dict[str, Any]:
+    """Per image: the judge's digit and whether it passes that digit's realism rule; the counts and shares."""
+    judge_model = judge_model.eval().cpu()
+    saved = quantize(images.float().cpu())
+    probs = judge_model(saved).softmax(1)
+    tops = [judge_model.class_names[int(i)] for i in probs.argmax(1)]
+    features = digit_features(judge_model, saved)
+    real = [False] * len(saved)
+    for digit in sorted({top for top in tops if top != NONE}):
+        index = build_realism_index(data, int(digit), judge_model)
+        chosen = [i for i, top in enumerate(tops) if top == digit]
+        near = index.nearest(saved[chosen]) <= index.cutoff
+        near_features = index.feature_distance(features[chosen]) <= index.feature_cutoff
+        sure = probs[chosen, judge_model.class_names.index(digit)] >= index.p_floor
+        for i, ok in zip(chosen, (near & near_features & sure).tolist()):
+            real[i] = ok
+    counts = {name: tops.count(name) for name in judge_model.class_names}
+    data_share = {str(d): float(np.mean(data.train_labels == d)) for d in range(10)}
+    return {
+        "n": len(saved), "judged": tops, "real": real, "counts": counts,
+        "real_share": sum(real) / len(saved),
+        "digits_made": sum(1 for d in range(10) if counts.get(str(d), 0)),
+        "share": {name: count / len(saved) for name, count in counts.items()},
+        "data_share": data_share,
+    }

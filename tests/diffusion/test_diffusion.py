@@ -1,0 +1,244 @@
+"""The diffusion room on tiny models: storage, steering, samplers, reproducibility, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from guidance.diffusion_config import DenoiserConfig, DiffuseConfig, NoisyClassifierConfig
+from guidance.errors import ConfigError, ModelError
+from tests.cli_helpers import invoke, one_line_error
+
+
+@pytest.fixture(scope="module")
+def denoiser(tiny_denoiser_folder):
+    from guidance.diffusion.denoiser import load_denoiser
+
+    return load_denoiser(tiny_denoiser_folder)
+
+
+def test_denoiser_round_trips_through_its_folder(tiny_denoiser_folder, denoiser):
+    from guidance.diffusion.training import denoiser_test_loss
+
+    info = json.loads((tiny_denoiser_folder / "metrics.json").read_text())
+    assert info["train_config"]["width"] == 8 and info["data"]["fingerprint"]
+    x, t, labels = torch.randn(3, 1, 28, 28), torch.tensor([5, 500, 900]), torch.tensor([8, 10, 3])
+    with torch.no_grad():
+        assert denoiser(x, t, labels).shape == (3, 1, 28, 28)
+    fresh = DenoiserConfig(width=8)
+    from guidance.diffusion.denoiser import Denoiser
+
+    untrained = Denoiser(fresh)
+    assert not torch.equal(untrained.unet.conv_in.weight, denoiser.unet.conv_in.weight)
+    assert denoiser_test_loss(denoiser, _sample_data(), count=100)["mse_conditional"] == pytest.approx(
+        info["test"]["mse_conditional"], rel=0.5)  # same test noise, fewer images: the same ballpark
+
+
+def _sample_data():
+    from guidance.data.mnist import load_sample
+
+    return load_sample()
+
+
+def test_training_lowers_the_noise_error_where_there_is_signal(tiny_denoiser_folder):
+    mse = json.loads((tiny_denoiser_folder / "metrics.json").read_text())["test"]["mse_conditional"]
+    assert mse["999"] < 0.5  # predicting eps from almost pure noise is easy once learnt; an untrained UNet gives ~1
+
+
+@pytest.mark.parametrize("damage", ["missing", "no_weights", "corrupt_weights", "corrupt_json", "classifier_folder"])
+def test_a_bad_denoiser_folder_is_refused(tiny_denoiser_folder, tiny_model_folder, tmp_path, damage):
+    import shutil
+
+    from guidance.diffusion.denoiser import load_denoiser
+
+    folder = tmp_path / "denoiser"
+    if damage == "classifier_folder":
+        folder = tiny_model_folder
+    elif damage != "missing":
+        shutil.copytree(tiny_denoiser_folder, folder)
+        if damage == "no_weights":
+            (folder / "weights.safetensors").unlink()
+        elif damage == "corrupt_weights":
+            (folder / "weights.safetensors").write_bytes(b"not a safetensors file")
+        else:
+            (folder / "metrics.json").write_text("{not json")
+    with pytest.raises(ModelError):
+        load_denoiser(folder)
+
+
+def _steer(kind, denoiser, scale, classifier=None):
+    from guidance.diffusion.denoiser import noise_scheduler
+    from guidance.diffusion.steering import steered_noise
+
+    alphas = noise_scheduler(1000, "squaredcos_cap_v2").alphas_cumprod.float()
+    return steered_noise(kind, denoiser, scale, 8, alphas, classifier)
+
+
+def test_free_guidance_scale_zero_is_unconditional_and_one_is_conditional(denoiser):
+    x, t = torch.randn(4, 1, 28, 28), torch.tensor(600)
+    with torch.no_grad():
+        unconditional = denoiser(x, t.expand(4), torch.full((4,), 10))
+        conditional = denoiser(x, t.expand(4), torch.full((4,), 8))
+        torch.testing.assert_close(_steer("free", denoiser, 0.0)(x, t), unconditional, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(_steer("free", denoiser, 1.0)(x, t), conditional, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(_steer("none", denoiser, 5.0)(x, t), unconditional, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("which", ["noisy", "pixel"])
+def test_classifier_guidance_moves_x_toward_the_target(denoiser, tiny_noisy_folder, tiny_model, which):
+    """A small step along the steered noise's difference from the unguided one raises log p(target)."""
+    from guidance.diffusion.classifier import load_noisy_classifier
+    from guidance.diffusion.denoiser import to_pixels
+    from guidance.diffusion.steering import predicted_clean
+
+    classifier = load_noisy_classifier(tiny_noisy_folder, 8) if which == "noisy" else tiny_model.eval()
+    from guidance.data.images import as_pixels
+    from guidance.diffusion.training import add_noise
+
+    data, t = _sample_data(), torch.tensor(300)
+    twos = as_pixels(data.train_images[data.train_labels == 2][:4]) * 2 - 1  # noised real 2s: p(8) is not saturated
+    x = add_noise(twos, torch.randn(twos.shape, generator=torch.Generator().manual_seed(0)), t.expand(4), _alphas().float())
+    with torch.no_grad():
+        unguided = _steer("none", denoiser, 0.0)(x, t)
+    steered = _steer("classifier", denoiser, 1.0, classifier)(x, t)
+    alpha_bar = torch.tensor(float(_alphas()[300]))
+    direction = -(steered - unguided) / (1 - alpha_bar).sqrt()  # = grad log p(target)
+    assert direction.abs().sum() > 0
+
+    def log_p(images):
+        with torch.no_grad():
+            if which == "noisy":
+                logits = classifier(images, t.expand(4))
+            else:
+                logits = classifier(to_pixels(predicted_clean(images, _steer("none", denoiser, 0)(images, t), alpha_bar)))
+        return logits.log_softmax(1)[:, 0]
+
+    step = 1e-2 / direction.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+    assert bool((log_p(x + step * direction) > log_p(x)).all())
+    with torch.no_grad():
+        torch.testing.assert_close(_steer("classifier", denoiser, 0.0, classifier)(x, t), unguided, atol=1e-5, rtol=1e-4)
+
+
+def _alphas():
+    from guidance.diffusion.denoiser import noise_scheduler
+
+    return noise_scheduler(1000, "squaredcos_cap_v2").alphas_cumprod
+
+
+def _diffuse(folder, out, **changes):
+    from guidance.api import diffuse
+
+    config = DiffuseConfig(denoiser=str(folder), batch=4, sampling_steps=6, snapshot_every=2, judge=False).override(**changes)
+    return diffuse(config, out=out)
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "ddpm", "dpm"])
+def test_same_config_and_seed_give_byte_identical_images(tiny_denoiser_folder, tmp_path, sampler):
+    first = _diffuse(tiny_denoiser_folder, tmp_path / "a", sampler=sampler)
+    second = _diffuse(tiny_denoiser_folder, tmp_path / "b", sampler=sampler)
+    assert (tmp_path / "a" / "images.npz").read_bytes() == (tmp_path / "b" / "images.npz").read_bytes()
+    other = _diffuse(tiny_denoiser_folder, tmp_path / "c", sampler=sampler, seed=1)
+    assert not torch.equal(first.result.final, other.result.final)
+    assert first.summary["steps_done"] == 6 and second.summary["status"] == "finished"
+
+
+def test_image_i_is_the_same_whatever_the_batch(tiny_denoiser_folder, tmp_path):
+    """Image i starts from seed + i: a batch of 2 is the first two images of a batch of 4 (ddpm's noise too)."""
+    four = _diffuse(tiny_denoiser_folder, tmp_path / "four", sampler="ddpm")
+    two = _diffuse(tiny_denoiser_folder, tmp_path / "two", sampler="ddpm", batch=2)
+    torch.testing.assert_close(two.result.final, four.result.final[:2], atol=1e-5, rtol=1e-4)
+
+
+def test_a_diffusion_run_folder_reads_like_a_guide_run(tiny_denoiser_folder, tmp_path):
+    from guidance.runs.browse import read_run
+    from guidance.runs.folders import load_images
+
+    outcome = _diffuse(tiny_denoiser_folder, tmp_path / "run", judge=True, batch=2)
+    arrays = load_images(tmp_path / "run")
+    assert arrays["frames"].shape == arrays["predicted"].shape == (4, 2, 28, 28)  # steps 0, 2, 4 and the end
+    assert list(arrays["steps"]) == [0, 2, 4, 6]
+    np.testing.assert_array_equal(arrays["predicted"][-1], arrays["final"])
+    assert arrays["final"].min() >= 0 and arrays["final"].max() <= 1
+    record = read_run(tmp_path / "run")
+    assert record.config["guidance"] == "free" and [row["step"] for row in record.log] == [0, 2, 4, 6]
+    assert set(outcome.summary["verdicts"]) >= {"generated", "flip", "unrealistic"}
+    assert sum(outcome.summary["verdicts"].values()) == 2
+    for command in (["show", tmp_path / "run"], ["list", "--root", tmp_path], ["judge", tmp_path / "run"]):
+        result = invoke(*command)
+        assert result.exit_code == 0, result.output
+
+
+def test_unguided_sampling_takes_a_census(tiny_denoiser_folder, tmp_path):
+    outcome = _diffuse(tiny_denoiser_folder, tmp_path / "run", guidance="none", judge=True)
+    census = outcome.summary["census"]
+    assert census["n"] == 4 and sum(census["counts"].values()) == 4 and len(census["real"]) == 4
+    assert census["data_share"]["8"] == pytest.approx(0.1, abs=0.03)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--scale", "-1"], "scale must be a finite number >= 0"),
+    (["--guidance", "clasifier"], "did you mean 'classifier'"),
+    (["--sampler", "euler"], "unknown sampler 'euler'"),
+    (["--sampling-steps", "1001"], "more than the denoiser's schedule has (1000)"),
+    (["--target", "12"], "target must be a digit"),
+    (["--batch", "0"], "batch must be > 0"),
+])
+def test_bad_diffuse_options_get_one_line_and_write_nothing(tiny_denoiser_folder, tmp_path, args, fragment):
+    out = tmp_path / "run"
+    result = invoke("diffuse", "--denoiser", tiny_denoiser_folder, "--out", out, *args)
+    one_line_error(result, fragment)
+    assert not out.exists()
+
+
+def test_classifier_guidance_with_a_model_for_another_target_is_refused(tiny_denoiser_folder, tiny_model_folder, tmp_path):
+    out = tmp_path / "run"
+    result = invoke("diffuse", "--denoiser", tiny_denoiser_folder, "--guidance", "classifier",
+                    "--model", tiny_model_folder, "--target", "3", "--out", out)
+    one_line_error(result, "separates digit 8 from the rest, not 3")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_missing_or_corrupt_denoiser_is_one_line(tiny_denoiser_folder, tmp_path, damage):
+    import shutil
+
+    folder = tmp_path / "denoiser"
+    if damage == "corrupt":
+        shutil.copytree(tiny_denoiser_folder, folder)
+        (folder / "weights.safetensors").write_bytes(b"\x00" * 64)
+    out = tmp_path / "run"
+    result = invoke("diffuse", "--denoiser", folder, "--out", out)
+    one_line_error(result, "denoiser")
+    assert not out.exists()
+
+
+def test_a_guide_run_config_is_not_a_diffusion_config(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('loss = "l1"\n')
+    one_line_error(invoke("diffuse", "--config", config), "no 'guidance' key")
+
+
+def test_configs_check_their_values():
+    with pytest.raises(ConfigError, match="label_dropout"):
+        DenoiserConfig(label_dropout=0.0).validate()
+    with pytest.raises(ConfigError, match="did you mean 'squaredcos_cap_v2'"):
+        NoisyClassifierConfig(schedule="squaredcos").validate()
+    assert DenoiserConfig().cache_key() != DenoiserConfig(epochs=1).cache_key()
+
+
+def test_guide_train_makes_both_diffusion_models(tmp_path):
+    """`guide train --preset denoiser | noisy` writes a model folder the sampler loads, and reports its test metrics."""
+    from guidance.diffusion.classifier import load_noisy_classifier
+    from guidance.diffusion.denoiser import load_denoiser
+
+    denoiser = invoke("train", "--preset", "denoiser", "--epochs", "1", "--train-limit", "256", "--out", tmp_path / "d")
+    assert denoiser.exit_code == 0, denoiser.output
+    assert "noise MSE" in denoiser.output and load_denoiser(tmp_path / "d").config.train_limit == 256
+    noisy = invoke("train", "--preset", "noisy", "--target", "3", "--epochs", "1", "--train-limit", "512", "--out", tmp_path / "n")
+    assert noisy.exit_code == 0, noisy.output
+    assert "3 vs rest" in noisy.output and load_noisy_classifier(tmp_path / "n", 3).class_names == ["3", "not_3"]
+    one_line_error(invoke("train", "--preset", "denoiser", "--target", "3"), "the denoiser learns every digit")
+    one_line_error(invoke("train", "--preset", "denoisr"), "did you mean 'denoiser'")
