@@ -29,6 +29,7 @@ from rich.table import Table
 
 
 def timed_diffuse(options: list[str], data: str | None, folder: Path) -> tuple[float, dict, bytes]:
+    folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "GUIDE_HOME": str(folder / "home"), "GUIDE_OFFLINE": "1"}
     command = [sys.executable, "-m", "guidance", "diffuse", *options, "--out", str(folder / "run")]
     if data:
