@@ -15,9 +15,8 @@ from torch import nn
 
 from guidance.diffusion.denoiser import noise_scheduler
 from guidance.diffusion_config import NoisyClassifierConfig
-from guidance.errors import ModelError
 from guidance.models.architectures import create_network
-from guidance.models.store import check_model_target, load_weights, read_info
+from guidance.models.store import check_model_target, load_weights, read_folder
 
 NOISY_FORMAT = "guide-noisy-classifier/1"
 
@@ -44,11 +43,7 @@ class NoisyClassifier(nn.Module):
 def load_noisy_classifier(folder: str | Path, target: int | None = None) -> NoisyClassifier:
     """Load a noise-aware classifier folder; refuse a missing or corrupt one, or one for another target."""
     folder = Path(folder)
-    info = read_info(folder, NOISY_FORMAT, "noise-aware classifier folder")
-    try:
-        config = NoisyClassifierConfig.from_dict(info["train_config"], source=str(folder / "metrics.json"))
-    except (KeyError, TypeError) as error:
-        raise ModelError(f"{folder}/metrics.json is corrupt ({error})") from None
+    info, config = read_folder(folder, NOISY_FORMAT, NoisyClassifierConfig, "noise-aware classifier folder")
     check_model_target(config.target, target, folder)
     classifier = NoisyClassifier(config, info)
     load_weights(classifier.net, folder)

@@ -14,8 +14,7 @@ import torch
 from torch import nn
 
 from guidance.diffusion_config import DenoiserConfig
-from guidance.errors import ModelError
-from guidance.models.store import load_weights, read_info
+from guidance.models.store import load_weights, read_folder
 
 DENOISER_FORMAT = "guide-denoiser/1"
 NONE_LABEL = 10  # the 11th class embedding: no digit asked for
@@ -64,11 +63,7 @@ def to_pixels(samples: torch.Tensor) -> torch.Tensor:
 def load_denoiser(folder: str | Path) -> Denoiser:
     """Load a denoiser folder (weights.safetensors + metrics.json); refuse a missing or corrupt one."""
     folder = Path(folder)
-    info = read_info(folder, DENOISER_FORMAT, "denoiser folder")
-    try:
-        config = DenoiserConfig.from_dict(info["train_config"], source=str(folder / "metrics.json"))
-    except (KeyError, TypeError) as error:
-        raise ModelError(f"{folder}/metrics.json is corrupt ({error})") from None
+    info, config = read_folder(folder, DENOISER_FORMAT, DenoiserConfig, "denoiser folder")
     denoiser = Denoiser(config, info)
     load_weights(denoiser.unet, folder)
     denoiser.info["folder"] = str(folder)

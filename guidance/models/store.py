@@ -16,7 +16,7 @@ from pathlib import Path
 
 from torch import nn
 
-from guidance.config import ConfigBase, TrainConfig
+from guidance.config import C, ConfigBase, TrainConfig
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel, build_model
 from guidance.paths import cache_dir
@@ -53,11 +53,7 @@ def save_weights(net: nn.Module, info: dict, folder: str | Path) -> Path:
 def load_model(folder: str | Path, target: int | None = None) -> GuidedModel:
     """Load a model folder; refuse a missing, corrupt or other-target model."""
     folder = Path(folder)
-    info = read_info(folder, MODEL_FORMAT)
-    try:
-        config = TrainConfig.from_dict(info["train_config"], source=str(folder / "metrics.json"))
-    except (KeyError, TypeError) as error:
-        raise ModelError(f"{folder}/metrics.json is corrupt ({error})") from None
+    info, config = read_folder(folder, MODEL_FORMAT, TrainConfig)
     if info.get("target") is not None:
         check_model_target(info["target"], target, folder)
     model = build_model(config, info)
@@ -80,6 +76,15 @@ def read_info(folder: Path, model_format: str, what: str = "model folder") -> di
         found = info.get("format") if isinstance(info, dict) else None
         raise ModelError(f"{folder} is not a {what} of this version (format {found!r}, expected {model_format!r})")
     return info
+
+
+def read_folder(folder: Path, model_format: str, config_type: type[C], what: str = "model folder") -> tuple[dict, C]:
+    """A model folder's metrics.json and the training config recorded in it, refusing what is not one."""
+    info = read_info(folder, model_format, what)
+    try:
+        return info, config_type.from_dict(info["train_config"], source=str(folder / "metrics.json"))
+    except (KeyError, TypeError) as error:
+        raise ModelError(f"{folder}/metrics.json is corrupt ({error})") from None
 
 
 def load_weights(net: nn.Module, folder: Path) -> None:
