@@ -242,3 +242,22 @@ def test_guide_train_makes_both_diffusion_models(tmp_path):
     assert "3 vs rest" in noisy.output and load_noisy_classifier(tmp_path / "n", 3).class_names == ["3", "not_3"]
     one_line_error(invoke("train", "--preset", "denoiser", "--target", "3"), "the denoiser learns every digit")
     one_line_error(invoke("train", "--preset", "denoisr"), "did you mean 'denoiser'")
+
+
+def test_an_interrupted_sampling_keeps_what_it_made(tiny_denoiser_folder, tmp_path):
+    """Ctrl-C mid-sampling: the run is marked interrupted and keeps its frames and the last predicted image."""
+    from guidance.optimize.loop import Callback
+
+    class CtrlC(Callback):
+        def after_log(self, record):
+            if record["step"] == 2:
+                raise KeyboardInterrupt
+
+    from guidance.api import diffuse
+
+    config = DiffuseConfig(denoiser=str(tiny_denoiser_folder), batch=2, sampling_steps=6, snapshot_every=2, judge=False)
+    outcome = diffuse(config, out=tmp_path / "run", callbacks=[CtrlC()])
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and "step 2" in summary["message"]
+    assert outcome.result.frame_steps == [0, 2]
+    np.testing.assert_array_equal(outcome.result.final.numpy(), outcome.result.predicted[-1].numpy())
