@@ -167,13 +167,22 @@ def diffuse(
     The folder has what ``guide run`` writes (config, metrics.jsonl, images.npz, frames, GIF,
     contact sheet, summary.json with verdicts and set metrics) plus the predicted clean images.
     """
-    from guidance.diffusion.presets import resolve_denoiser, resolve_guide_classifier
-    from guidance.diffusion.sampling import make_sampler, sample
+    from guidance.diffusion.presets import (
+        DENOISER_PRESETS,
+        check_guide_classifier_spec,
+        resolve_denoiser,
+        resolve_guide_classifier,
+    )
+    from guidance.diffusion.sampling import check_sampling_steps, make_sampler, sample
     from guidance.diffusion.steering import steered_noise
     from guidance.optimize.callbacks import JsonlLog, SamplingProgress
     from guidance.runs.folders import create_run_folder, summarize, write_run
 
     device = resolve_device(config.device)
+    if config.denoiser in DENOISER_PRESETS:  # before the data (and its notice) is loaded
+        check_sampling_steps(config.sampling_steps, DENOISER_PRESETS[config.denoiser].timesteps)
+    if config.guidance == "classifier":
+        check_guide_classifier_spec(config.model)
     data = data or _data_loader(data_dir, console)
     announce = _announcer(console)
     denoiser = resolve_denoiser(config.denoiser, data, announce("denoiser"))

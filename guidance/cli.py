@@ -165,7 +165,7 @@ def _report_run(console, outcome: Any) -> None:
 
     summary, folder = outcome.summary, outcome.folder
     console.print(run_table(summary))
-    shown = min(4, len(summary["images"]))
+    shown = max(1, min(4, len(summary["images"]), console.width // 60))  # start and final: 60 characters a pair
     images = outcome.result
     pictures, captions = [], []
     for i in range(shown):

@@ -58,7 +58,7 @@ def _report(shell, outcome: Any) -> None:
         made = ", ".join(f"{digit}: {census['counts'].get(str(digit), 0)}" for digit in range(10))
         shell.print(f"unguided census: {census['real_share']:.0%} judged a real digit; {census['digits_made']} of 10 "
                     f"digits made ({made}; none: {census['counts'].get('none', 0)})")
-    shown = min(8, len(summary["images"]))
+    shown = max(1, min(8, len(summary["images"]), shell.width // 30))  # a 28-pixel image is 28 characters wide
     result = outcome.result
     pictures = [result.final[i, 0].numpy() for i in range(shown)]
     captions = [f"#{i} p={summary['images'][i]['p_target']:.2f}" for i in range(shown)]

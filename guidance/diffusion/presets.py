@@ -16,7 +16,7 @@ from guidance.diffusion_config import NOISY_MODEL, DenoiserConfig, NoisyClassifi
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
 from guidance.models.store import save_weights
-from guidance.training.presets import OnTrain, cached_or_trained, resolve_model
+from guidance.training.presets import OnTrain, cached_or_trained, check_model_spec, resolve_model
 
 DENOISER_PRESETS = {"mnist": DenoiserConfig()}
 
@@ -66,6 +66,16 @@ def resolve_denoiser(spec: str, data: Callable[[], MnistData], on_train: OnTrain
 def noisy_classifier(target: int, data: Callable[[], MnistData], on_train: OnTrain | None = None) -> NoisyClassifier:
     """The noise-aware classifier for `target` (cache, shipped, else trained now)."""
     return load_noisy_classifier(cached_folder(NoisyClassifierConfig(target=target), data, on_train)[0], target)
+
+
+def check_guide_classifier_spec(spec: str) -> None:
+    """Refuse a classifier-guidance --model that names nothing, before any data is loaded."""
+    if spec == NOISY_MODEL:
+        return
+    try:
+        check_model_spec(spec)
+    except ModelError as error:
+        raise ModelError(f"{error}; or '{NOISY_MODEL}', the noise-aware classifier") from None
 
 
 def resolve_guide_classifier(

@@ -37,8 +37,7 @@ def make_sampler(name: str, denoiser: Denoiser, steps: int):
     from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
     config = denoiser.config
-    if steps > config.timesteps:
-        raise ConfigError(f"--sampling-steps {steps} is more than the denoiser's schedule has ({config.timesteps})")
+    check_sampling_steps(steps, config.timesteps)
     schedule = noise_scheduler(config.timesteps, config.schedule).config
     if name == "ddim":
         sampler = DDIMScheduler.from_config(schedule, clip_sample=True)
@@ -50,6 +49,12 @@ def make_sampler(name: str, denoiser: Denoiser, steps: int):
                                                           lambda_min_clipped=-5.1)
     sampler.set_timesteps(steps)
     return sampler
+
+
+def check_sampling_steps(steps: int, timesteps: int) -> None:
+    """A sampler takes its steps out of the schedule's timesteps: it cannot take more."""
+    if steps > timesteps:
+        raise ConfigError(f"--sampling-steps {steps} is more than the denoiser's schedule has ({timesteps})")
 
 
 def start_noise(batch: int, seed: int) -> tuple[torch.Tensor, list[torch.Generator]]:

@@ -185,6 +185,7 @@ def test_unguided_sampling_takes_a_census(tiny_denoiser_folder, tmp_path):
     (["--sampling-steps", "1001"], "more than the denoiser's schedule has (1000)"),
     (["--target", "12"], "target must be a digit"),
     (["--batch", "0"], "batch must be > 0"),
+    (["--guidance", "classifier", "--model", "nope"], "or 'noisy', the noise-aware classifier"),
 ])
 def test_bad_diffuse_options_get_one_line_and_write_nothing(tiny_denoiser_folder, tmp_path, args, fragment):
     out = tmp_path / "run"
