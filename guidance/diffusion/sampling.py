@@ -74,6 +74,7 @@ def sample(
     `reader` (the judge) measures p(target) of each step's predicted clean image for the log.
     """
     callbacks = list(callbacks)
+    target_index = class_names.index(str(config.target))  # the reader's output for the target
     noise, generators = start_noise(config.batch, config.seed)
     x = noise.to(device)
     alphas = alphas.to(device)
@@ -85,7 +86,7 @@ def sample(
 
     def log(step: int, timestep: int, clean: torch.Tensor) -> None:
         probs = reader(to_pixels(clean).clamp(0, 1)).cpu()
-        p_target = probs[:, config.target]
+        p_target = probs[:, target_index]
         row = {
             "step": step, "timestep": timestep, "noise_level": math.sqrt(1 - float(alphas[timestep])),
             "loss": float(-p_target.clamp_min(1e-12).log().mean()), "p_target": float(p_target.mean()),
@@ -135,7 +136,7 @@ def sample(
         status=status, message=message or f"ran all {len(timesteps)} sampling steps", steps_done=step,
         reached_step=_first_read_as_target(history, str(config.target), config.batch),
         seconds=time.perf_counter() - started,
-        final_p_target=probs[:, config.target].tolist(),
+        final_p_target=probs[:, target_index].tolist(),
         final_top_class=[class_names[i] for i in probs.argmax(1).tolist()],
         predicted=torch.stack(predicted_frames),
     )
