@@ -6,11 +6,12 @@ else it is trained now (under the cache lock, so two commands train it once).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Callable
 
 from guidance.data.mnist import MnistData
-from guidance.diffusion.classifier import NoisyClassifier, load_noisy_classifier
+from guidance.diffusion.classifier import NOISY_FORMAT, NoisyClassifier, load_noisy_classifier
 from guidance.diffusion.denoiser import Denoiser, load_denoiser
 from guidance.diffusion_config import NOISY_MODEL, DenoiserConfig, NoisyClassifierConfig
 from guidance.errors import ModelError
@@ -85,8 +86,14 @@ def resolve_guide_classifier(
     """The classifier of classifier guidance: 'noisy' (noise-aware) or any model ``guide run`` takes."""
     if spec == NOISY_MODEL:
         return noisy_classifier(target, data, on_train)
-    if Path(spec).expanduser().is_dir() and (Path(spec).expanduser() / "metrics.json").is_file():
-        folder = Path(spec).expanduser()
-        if '"guide-noisy-classifier/' in (folder / "metrics.json").read_text():
-            return load_noisy_classifier(folder, target)
+    if _folder_format(Path(spec).expanduser()) == NOISY_FORMAT:
+        return load_noisy_classifier(Path(spec).expanduser(), target)
     return resolve_model(spec, target, data, trust_pickle, on_train)
+
+
+def _folder_format(folder: Path) -> str | None:
+    """The format a model folder's metrics.json declares (None when there is no readable one)."""
+    try:
+        return json.loads((folder / "metrics.json").read_text()).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None

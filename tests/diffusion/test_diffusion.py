@@ -262,3 +262,12 @@ def test_an_interrupted_sampling_keeps_what_it_made(tiny_denoiser_folder, tmp_pa
     assert summary["status"] == "interrupted" and "step 2" in summary["message"]
     assert outcome.result.frame_steps == [0, 2]
     np.testing.assert_array_equal(outcome.result.final.numpy(), outcome.result.predicted[-1].numpy())
+
+
+def test_a_noise_aware_classifier_folder_guides_like_the_preset(tiny_denoiser_folder, tiny_noisy_folder, tmp_path):
+    from guidance.api import diffuse
+    from guidance.diffusion.classifier import NoisyClassifier
+
+    config = DiffuseConfig(denoiser=str(tiny_denoiser_folder), guidance="classifier", model=str(tiny_noisy_folder),
+                           batch=2, sampling_steps=4, judge=False)
+    assert isinstance(diffuse(config, out=tmp_path / "run").model, NoisyClassifier)
