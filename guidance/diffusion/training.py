@@ -163,8 +163,7 @@ def train_noisy_classifier(config: NoisyClassifierConfig, data: MnistData, callb
     labels = target_labels(data.train_labels, config.target)
     dls = _loaders(data, labels, config.batch_size, config.seed, config.train_limit)
     classifier = NoisyClassifier(config)
-    _, train_index = split(len(labels), config.seed)
-    weights = torch.from_numpy(class_weights(labels[train_index]))
+    weights = torch.from_numpy(class_weights(dls.train.dataset[1].numpy()))  # the images it trains on
     learn = Learner(dls, classifier, loss_func=CrossEntropyLossFlat(weight=weights),
                     cbs=[StopOnNaN(), NoiseBatch(schedule, "classifier", config.seed), *callbacks])
     seconds = _fit(learn, config.epochs, config.lr)
