@@ -26,7 +26,7 @@ EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 def measure_attack(model, data_dir) -> dict:
     """The robust preset's evaluation attack (L2 PGD), run on another model."""
     from guidance.config import MODEL_PRESETS
-    from guidance.data.mnist import load_mnist, target_labels
+    from guidance.data.loading import load_mnist, target_labels
     from guidance.training.robust import robust_accuracy
 
     preset, data = MODEL_PRESETS["robust"], load_mnist(data_dir)

@@ -20,7 +20,7 @@ from rich.table import Table
 from guidance.api import load_guided_model, load_run_judge
 from guidance.config import RunConfig
 from guidance.data.images import as_pixels
-from guidance.data.mnist import load_mnist
+from guidance.data.loading import load_mnist
 from guidance.optimize.loop import guide
 from guidance.optimize.starts import make_start
 from guidance.verdicts.judge import judge_images, verdict_counts

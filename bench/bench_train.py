@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from guidance.config import TrainConfig
-from guidance.data.mnist import load_mnist
+from guidance.data.loading import load_mnist
 from guidance.training.classifier import train_classifier
 
 

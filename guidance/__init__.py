@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "RunConfig": "guidance.config", "TrainConfig": "guidance.config", "MODEL_PRESETS": "guidance.config",
-    "load_mnist": "guidance.data.mnist", "MnistData": "guidance.data.mnist",
+    "load_mnist": "guidance.data.loading", "ImageData": "guidance.data.loading",
     "train_model": "guidance.api", "load_guided_model": "guidance.api", "run_experiment": "guidance.api",
     "RunOutcome": "guidance.api", "compare_runs": "guidance.api",
     "DiffuseConfig": "guidance.diffusion_config", "DenoiserConfig": "guidance.diffusion_config",

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from guidance.config import DEFAULT_MODEL, RunConfig, TrainConfig
-from guidance.data.mnist import MnistData, load_mnist
+from guidance.data.loading import ImageData, load_data
+from guidance.datasets import DEFAULT_DATASET, check_same_dataset, class_name, get_dataset
 from guidance.diffusion_config import DenoiserConfig, DiffuseConfig, NoisyClassifierConfig, load_experiment
 from guidance.models.guided import GuidedModel
 from guidance.models.store import load_model, save_model
@@ -27,17 +28,31 @@ if TYPE_CHECKING:
     from guidance.runs.compare import Comparison
 
 
-def _data_loader(data_dir: str | Path | None, console) -> Callable[[], MnistData]:
-    """Load MNIST once, on first use, saying so when it is only the embedded sample."""
+def _data_loader(data_dir: str | Path | None, console, dataset: str = DEFAULT_DATASET) -> Callable[[], ImageData]:
+    """Load the data set once, on first use, saying so when it is only the embedded sample."""
 
     @functools.cache
-    def data() -> MnistData:
-        loaded = load_mnist(data_dir)
+    def data() -> ImageData:
+        loaded = load_data(dataset, data_dir)
         if loaded.notice and console is not None:
             console.print(f"[yellow]{loaded.notice}")
         return loaded
 
     return data
+
+
+def _loader(data: Callable[[], ImageData] | None, data_dir, console, dataset: str) -> Callable[[], ImageData]:
+    """The caller's data loader, refused on first use if it holds another data set; else a new one."""
+    if data is None:
+        return _data_loader(data_dir, console, dataset)
+
+    @functools.cache
+    def checked() -> ImageData:
+        loaded = data()
+        check_same_dataset(loaded.dataset, dataset, "the data passed in")
+        return loaded
+
+    return checked
 
 
 def _training_callbacks(console) -> list:
@@ -61,7 +76,7 @@ def train_model(
     from guidance.training.classifier import train_classifier
 
     check_architecture(config.arch)
-    data = _data_loader(data_dir, console)
+    data = _data_loader(data_dir, console, config.dataset)
     if out is None:
         folder, how = cached_or_trained(config, name, data, lambda *_: _training_callbacks(console), use_shipped=False)
         return load_model(folder), folder, how == "cached"
@@ -82,7 +97,7 @@ def train_diffusion(
     from guidance.diffusion.presets import cached_folder, train_diffusion_model
     from guidance.runs.folders import new_output_folder
 
-    data = _data_loader(data_dir, console)
+    data = _data_loader(data_dir, console, config.dataset)
     if out is None:
         folder, how = cached_folder(config, data, _announcer(console)(type(config).__name__), use_shipped=False)
     else:
@@ -95,17 +110,19 @@ def train_diffusion(
 
 def load_guided_model(
     spec: str = DEFAULT_MODEL, target: int = 8, trust_pickle: bool = False,
-    data_dir: str | Path | None = None, console=None, data: Callable[[], MnistData] | None = None,
+    data_dir: str | Path | None = None, console=None, data: Callable[[], ImageData] | None = None,
+    dataset: str = DEFAULT_DATASET,
 ) -> GuidedModel:
     """A preset (the user's cache, else shipped, else trained now), a model folder, or a fastai learner .pkl.
 
-    Pass the caller's `data` loader to reuse MNIST already in memory.
+    Pass the caller's `data` loader to reuse the data set already in memory.
     """
-    data = data or _data_loader(data_dir, console)
+    data = _loader(data, data_dir, console, dataset)
 
     def announce(config: TrainConfig, folder: Path) -> list:
         if console is not None:
-            console.print(f"no cached '{spec}' model for target {target} yet: training it first ({config.arch}, "
+            console.print(f"no cached '{spec}' model for {config.dataset} '{class_name(config.dataset, target)}' yet: "
+                          f"training it first ({config.arch}, "
                           f"{config.epochs} epoch(s)) into {folder}")
         return _training_callbacks(console)
 
@@ -125,7 +142,7 @@ class RunOutcome:
 def run_experiment(
     config: RunConfig, out: str | Path | None = None, data_dir: str | Path | None = None,
     trust_pickle: bool = False, console=None, callbacks: Iterable[Callback] = (),
-    model: GuidedModel | None = None, data: Callable[[], MnistData] | None = None, judge=None,
+    model: GuidedModel | None = None, data: Callable[[], ImageData] | None = None, judge=None,
 ) -> RunOutcome:
     """Load the model and start images, guide, and save a run folder (see runs/folders.py).
 
@@ -138,14 +155,14 @@ def run_experiment(
     resolve_device(config.device)  # fail before anything is written
     if model is None:
         check_model_spec(config.model)  # before the data (and its notice) is loaded
-    data = data or _data_loader(data_dir, console)
+    data = _loader(data, data_dir, console, config.dataset)
     start = make_start(config.start, config.batch, config.seed, data)  # a bad start fails before any training
     if model is None:
-        model = load_guided_model(config.model, config.target, trust_pickle, data_dir, console, data)
+        model = load_guided_model(config.model, config.target, trust_pickle, data_dir, console, data, config.dataset)
     folder = create_run_folder(config, out)
     loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
     if console is not None:
-        loop_callbacks.append(RichProgress(console, str(config.target)))
+        loop_callbacks.append(RichProgress(console, class_name(config.dataset, config.target)))
     result = guide(model, start.pixels, config, loop_callbacks)
     data_source = data().source if data.cache_info().currsize else model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
@@ -160,7 +177,7 @@ def run_experiment(
 def diffuse(
     config: DiffuseConfig, out: str | Path | None = None, data_dir: str | Path | None = None,
     trust_pickle: bool = False, console=None, callbacks: Iterable[Callback] = (),
-    data: Callable[[], MnistData] | None = None, judge=None,
+    data: Callable[[], ImageData] | None = None, judge=None,
 ) -> RunOutcome:
     """Sample digits from pure noise with the denoiser, guided toward config.target; save a run folder.
 
@@ -170,6 +187,7 @@ def diffuse(
     from guidance.diffusion.presets import (
         DENOISER_PRESETS,
         check_guide_classifier_spec,
+        denoiser_preset,
         resolve_denoiser,
         resolve_guide_classifier,
     )
@@ -180,10 +198,10 @@ def diffuse(
 
     device = resolve_device(config.device)
     if config.denoiser in DENOISER_PRESETS:  # before the data (and its notice) is loaded
-        check_sampling_steps(config.sampling_steps, DENOISER_PRESETS[config.denoiser].timesteps)
+        check_sampling_steps(config.sampling_steps, denoiser_preset(config.denoiser, config.dataset).timesteps)
     if config.guidance == "classifier":
         check_guide_classifier_spec(config.model)
-    data = data or _data_loader(data_dir, console)
+    data = _loader(data, data_dir, console, config.dataset)
     announce = _announcer(console)
     denoiser = resolve_denoiser(config.denoiser, data, announce("denoiser"))
     sampler = make_sampler(config.sampler, denoiser, config.sampling_steps)  # a bad step count fails before any folder
@@ -191,7 +209,7 @@ def diffuse(
     if config.guidance == "classifier":
         classifier = resolve_guide_classifier(config.model, config.target, data, trust_pickle, announce(config.model))
         classifier = classifier.to(device).eval().requires_grad_(False)
-    judge = judge or load_run_judge(config.target, data_dir, console, data=data)
+    judge = judge or load_run_judge(config.target, data_dir, console, data=data, dataset=config.dataset)
     reader = judge.model.to(device).eval()
     denoiser = denoiser.to(device).requires_grad_(False)
     alphas = sampler.alphas_cumprod.float()
@@ -199,7 +217,7 @@ def diffuse(
     folder = create_run_folder(config, out)
     loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
     if console is not None:
-        loop_callbacks.append(SamplingProgress(console, str(config.target), config.sampling_steps))
+        loop_callbacks.append(SamplingProgress(console, class_name(config.dataset, config.target), config.sampling_steps))
     try:
         result = sample(predict, sampler, alphas, config, lambda pixels: reader(pixels).softmax(1),
                         reader.class_names, device, loop_callbacks)
@@ -265,11 +283,11 @@ def _announcer(console) -> Callable[[str], Callable]:
 
 def load_run_judge(
     target: int, data_dir: str | Path | None = None, console=None, folder: str | Path | None = None,
-    data: Callable[[], MnistData] | None = None,
+    data: Callable[[], ImageData] | None = None, dataset: str = DEFAULT_DATASET,
 ):
     """The judge (the user's cached one, else the shipped one, else trained now, saying so) and its index for `target`.
 
-    Pass the caller's `data` loader to reuse MNIST already in memory.
+    Pass the caller's `data` loader to reuse the data set already in memory.
     """
     from guidance.verdicts.judge import load_judge
 
@@ -278,20 +296,20 @@ def load_run_judge(
             console.print(f"no cached judge yet: training it first into {judge_folder}")
         return _training_callbacks(console)
 
-    return load_judge(data or _data_loader(data_dir, console), target, folder, on_train=announce)
+    return load_judge(data or _data_loader(data_dir, console, dataset), target, folder, on_train=announce)
 
 
 def judge_run(
     images, model: GuidedModel, config: RunConfig, data_dir=None, console=None, judge_folder=None, guided_p=None,
-    data: Callable[[], MnistData] | None = None, starts=None, judge=None,
+    data: Callable[[], ImageData] | None = None, starts=None, judge=None,
 ) -> tuple[list[dict], dict | None]:
     """Verdicts for a batch of final images (B, 1, H, W) guided by `model` toward config.target,
     and the batch's set metrics against real digits of the target (None for small batches)."""
     from guidance.verdicts.judge import judge_images
     from guidance.verdicts.metrics import set_metrics
 
-    data = data or _data_loader(data_dir, console)
-    judge = judge or load_run_judge(config.target, data_dir, console, judge_folder, data)
+    data = _loader(data, data_dir, console, config.dataset)
+    judge = judge or load_run_judge(config.target, data_dir, console, judge_folder, data, config.dataset)
     verdicts = judge_images(judge, images, model, config.target, config.threshold, guided_p, starts)
     return verdicts, set_metrics(judge, images, data().test_digits(config.target))
 
@@ -310,9 +328,12 @@ def add_verdicts(summary: dict[str, Any], verdicts: list[dict], measures: dict |
 def judge_path(
     path: Path, model: str | None = None, target: int | None = None, threshold: float | None = None,
     judge_folder: str | Path | None = None, data_dir: str | Path | None = None,
-    trust_pickle: bool = False, console=None,
+    trust_pickle: bool = False, console=None, dataset: str | None = None,
 ):
-    """Judge a run folder, a folder of PNGs or an .npz after the fact; returns a rich table."""
+    """Judge a run folder, a folder of PNGs or an .npz after the fact; returns a rich table.
+
+    A run folder brings its own data set; `dataset` must then match it (None: take the run's).
+    """
     import torch
 
     from guidance.runs.folders import load_images, load_images_to_judge
@@ -320,12 +341,16 @@ def judge_path(
     from guidance.verdicts.judge import verdict_counts
 
     images = torch.from_numpy(load_images_to_judge(path)).unsqueeze(1)
-    config, run_p, starts = RunConfig(), None, None
-    if (path / "config.toml").is_file():
+    config, run_p, starts = RunConfig(dataset=dataset or DEFAULT_DATASET), None, None
+    is_run = (path / "config.toml").is_file()
+    if is_run:
         config = load_experiment(path / "config.toml")
-        if isinstance(config, DiffuseConfig):
-            return _judge_diffusion_run(path, images, config.override(target=target, threshold=threshold),
-                                        judge_folder, data_dir, trust_pickle, console)
+        check_same_dataset(config.dataset, dataset, f"run folder {path}")
+    target = None if target is None else get_dataset(config.dataset).parse_target(target)
+    if isinstance(config, DiffuseConfig):
+        return _judge_diffusion_run(path, images, config.override(target=target, threshold=threshold),
+                                    judge_folder, data_dir, trust_pickle, console)
+    if is_run:
         summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else {}
         if model is None:
             folder = summary.get("model", {}).get("folder")
@@ -334,9 +359,10 @@ def judge_path(
             run_p = [image["p_target"] for image in summary["images"]]  # as the loop measured it
         starts = torch.from_numpy(load_images(path)["start"]).unsqueeze(1)
     config = config.override(target=target, threshold=threshold)
-    guided = load_guided_model(model or config.model, config.target, trust_pickle, data_dir, console)
+    guided = load_guided_model(model or config.model, config.target, trust_pickle, data_dir, console,
+                               dataset=config.dataset)
     verdicts, measures = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=run_p, starts=starts)
-    return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target, measures)
+    return verdict_table(str(path), verdicts, verdict_counts(verdicts), class_name(config.dataset, config.target), measures)
 
 
 def _judge_diffusion_run(path: Path, images, config: DiffuseConfig, judge_folder, data_dir, trust_pickle, console):
@@ -344,29 +370,33 @@ def _judge_diffusion_run(path: Path, images, config: DiffuseConfig, judge_folder
     from guidance.runs.render import verdict_table
     from guidance.verdicts.judge import verdict_counts
 
-    data = _data_loader(data_dir, console)
+    data = _data_loader(data_dir, console, config.dataset)
     classifier = None
     if config.guidance == "classifier":
         classifier = resolve_guide_classifier(config.model, config.target, data, trust_pickle, _announcer(console)(config.model))
     guided, guided_p = _diffusion_claim(classifier, images)
     verdicts, measures = judge_run(images, guided, config, data_dir, console, judge_folder, guided_p=guided_p, data=data)
-    return verdict_table(str(path), verdicts, verdict_counts(verdicts), config.target, measures)
+    return verdict_table(str(path), verdicts, verdict_counts(verdicts), class_name(config.dataset, config.target), measures)
 
 
 def compare_runs(
     paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
     sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
+    dataset: str | None = None,
 ) -> Comparison:
     """Run the configs that have not run, then tabulate and draw every run side by side.
 
     Sources are experiment configs (.toml) or run folders, mixed; see ``guidance.runs.compare``.
+    With a `dataset`, every config runs on it and a run folder of another data set is refused.
     """
     from guidance.runs.browse import read_run, record_row
     from guidance.runs.compare import Comparison, draw_comparison, read_sources, unique_name
     from guidance.runs.folders import new_output_folder
     from guidance.runs.tables import sort_rows, write_rows
 
-    sources = read_sources(paths)
+    if dataset is not None:
+        get_dataset(dataset)
+    sources = read_sources(paths, dataset)
     sort_rows([], sort)  # an unknown --sort column fails now, not after the runs
     first = next((s.config for s in sources if s.config), None)
     batch = batch or (first.batch if first else None)

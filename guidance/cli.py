@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from guidance.cli_common import EXIT_INTERRUPTED, DataDir, TrustPickle, Verbose
+from guidance.cli_common import EXIT_INTERRUPTED, DataDir, DatasetOption, TargetOption, TrustPickle, Verbose
 from guidance.cli_common import UserErrors as _UserErrors
 from guidance.cli_common import console as _console
 from guidance.cli_common import fail as _fail
@@ -42,7 +42,8 @@ def _quiet_library_warnings() -> None:
 def train(
     preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}; or {' / '.join(DIFFUSION_PRESETS)} for guide diffuse.")] = "standard",
     arch: Annotated[Optional[str], typer.Option(help="small_cnn, fastai_resnet34, or any timm model name (resnet18, ...).")] = None,
-    target: Annotated[Optional[int], typer.Option(help="The digit to separate from the rest (0-9).")] = None,
+    dataset: DatasetOption = None,
+    target: TargetOption = None,
     epochs: Annotated[Optional[int], typer.Option(help="fit_one_cycle epochs.")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Peak learning rate.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Training batch size.")] = None,
@@ -61,7 +62,7 @@ def train(
     """Train a "target vs rest" classifier with fastai; cached by its config."""
     with _UserErrors(verbose):
         if preset in DIFFUSION_PRESETS:
-            _train_diffusion(preset, target, epochs, lr, batch_size, seed, train_limit, out, data)
+            _train_diffusion(preset, dataset, target, epochs, lr, batch_size, seed, train_limit, out, data)
             return
         if preset not in MODEL_PRESETS:
             from guidance.registry import did_you_mean
@@ -71,7 +72,7 @@ def train(
         if robust and preset == "standard":
             preset = "robust"
         config = MODEL_PRESETS[preset].override(
-            arch=arch, target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit,
+            arch=arch, dataset=dataset, target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit,
             robust=norm, robust_eps=pgd_eps, robust_steps=pgd_steps, robust_step_size=pgd_step_size, noise_std=noise_std,
         )
         if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -87,14 +88,14 @@ def train(
         console.print(train_table(model.info, str(folder)))
 
 
-def _train_diffusion(preset, target, epochs, lr, batch_size, seed, train_limit, out, data) -> None:
+def _train_diffusion(preset, dataset, target, epochs, lr, batch_size, seed, train_limit, out, data) -> None:
     """guide train --preset denoiser | noisy: the diffusion models (see guide diffuse)."""
     from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
 
     if preset == "denoiser" and target is not None:
-        _fail("the denoiser learns every digit; --target is for the noise-aware classifier (--preset noisy)")
+        _fail("the denoiser learns every class; --target is for the noise-aware classifier (--preset noisy)")
     base = DenoiserConfig() if preset == "denoiser" else NoisyClassifierConfig()
-    config = base.override(target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit)
+    config = base.override(dataset=dataset, target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit)
     from guidance.api import train_diffusion
     from guidance.runs.render import diffusion_train_table
 
@@ -114,8 +115,9 @@ def run(
     experiment: Annotated[Optional[str], typer.Option(help="Name for the run folder and tables.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Preset (robust = the default, standard, blog), model folder, or fastai learner .pkl.")] = None,
     trust_pickle: TrustPickle = False,
-    target: Annotated[Optional[int], typer.Option(help="Class to push toward (0-9).")] = None,
-    start: Annotated[Optional[str], typer.Option(help="noise (per-pixel Gaussian of no digit), noise:uniform, noise:gaussian, blank, digit:N, digit:N@I or file:PATH.")] = None,
+    dataset: DatasetOption = None,
+    target: TargetOption = None,
+    start: Annotated[Optional[str], typer.Option(help="noise (per-pixel Gaussian of no digit), noise:uniform, noise:gaussian, blank, digit:N, digit:N@I, class:NAME[@I] (sandal, 5) or file:PATH.")] = None,
     batch: Annotated[Optional[int], typer.Option(help="Images optimised at once.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for start noise and jitter.")] = None,
     loss: Annotated[Optional[str], typer.Option(help="l1, mse, ce, logit or margin.")] = None,
@@ -193,7 +195,8 @@ def judge_command(
     path: Annotated[str, typer.Argument(help="A run folder, a folder of 28x28 PNGs, an .npz of images, or 'train' to train the judge.")],
     model: Annotated[Optional[str], typer.Option(help="The guided model the images were made for (default: the run's own, else 'robust').")] = None,
     trust_pickle: TrustPickle = False,
-    target: Annotated[Optional[int], typer.Option(help="Target class (default: the run's, else 8).")] = None,
+    dataset: DatasetOption = None,
+    target: TargetOption = None,
     threshold: Annotated[Optional[float], typer.Option(help="p(target) that counts as sure (default: the run's, else 0.99).")] = None,
     judge_dir: Annotated[Optional[Path], typer.Option("--judge", help="Judge model folder (default: the cached judge).")] = None,
     data: DataDir = None,
@@ -204,10 +207,11 @@ def judge_command(
         console = _console()
         if path == "train" and not Path(path).exists():
             from guidance.api import train_model
-            from guidance.config import JUDGE_CONFIG
+            from guidance.config import judge_config
             from guidance.runs.render import train_table
 
-            judge_model, folder, reused = train_model(JUDGE_CONFIG, data_dir=data, console=console, name="judge")
+            judge_model, folder, reused = train_model(judge_config(dataset or "mnist"), data_dir=data,
+                                                      console=console, name="judge")
             if reused:
                 console.print(f"the judge is already trained: {folder}")
             console.print(train_table(judge_model.info, str(folder)))
@@ -216,7 +220,7 @@ def judge_command(
 
         table = judge_path(
             Path(path), model=model, target=target, threshold=threshold, judge_folder=judge_dir,
-            data_dir=data, trust_pickle=trust_pickle, console=console,
+            data_dir=data, trust_pickle=trust_pickle, console=console, dataset=dataset,
         )
         console.print(table)
 
@@ -234,12 +238,13 @@ def compare_command(
     batch: Annotated[Optional[int], typer.Option(help="Images per config (default: the first config's).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every config (default: the first config's).")] = None,
     sort: SortOption = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Run every config on this data set; refuse run folders of another.")] = None,
     trust_pickle: TrustPickle = False,
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
     """Run configs on the same starts and seeds; one table, snapshots and curves side by side."""
-    _compare(sources or [], out, batch, seed, sort, data, trust_pickle, verbose)
+    _compare(sources or [], out, batch, seed, sort, data, trust_pickle, verbose, dataset)
 
 
 @app.command()
@@ -250,13 +255,15 @@ def showcase(
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
-    """Regenerate results/showcase: the write-up's flip, noise + l1, both robust generations, and the denoiser guided four ways."""
-    from guidance.runs.compare import showcase_configs
+    """Regenerate results/showcase: the write-up's flip, noise + l1, both robust generations, the denoiser guided
+    four ways; and in sneaker/, Fashion-MNIST's flip from a sandal and its two generations of a sneaker."""
+    from guidance.runs.compare import SHOWCASE_SNEAKER, showcase_configs
 
     _compare(showcase_configs, out, batch, seed, None, data, False, verbose)
+    _compare(lambda: showcase_configs(SHOWCASE_SNEAKER), out / "sneaker", batch, seed, None, data, False, verbose)
 
 
-def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose) -> None:
+def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose, dataset=None) -> None:
     """compare and showcase: `sources` is a list of paths, or a function returning one (may fail)."""
     with _UserErrors(verbose):
         _check_count("batch", batch)
@@ -264,7 +271,7 @@ def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose) -> No
 
         console = _console()
         comparison = compare_runs(sources() if callable(sources) else sources, out=out, batch=batch, seed=seed,
-                                  sort=sort, data_dir=data, trust_pickle=trust_pickle, console=console)
+                                  sort=sort, data_dir=data, trust_pickle=trust_pickle, console=console, dataset=dataset)
         _report_comparison(console, comparison)
 
 

@@ -16,7 +16,9 @@ from guidance.errors import GuideError
 EXIT_INTERRUPTED = 130
 Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks instead of one-line errors.")]
 TrustPickle = Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a fastai learner .pkl (runs code from the file).")]
-DataDir = Annotated[Optional[Path], typer.Option("--data", help="MNIST folder (torchvision layout); else $GUIDE_DATA, the cache, a download, or the embedded sample.")]
+DataDir = Annotated[Optional[Path], typer.Option("--data", help="Data root in torchvision's layout (MNIST/raw, FashionMNIST/raw); else $GUIDE_DATA, the cache, a download, or (MNIST) the embedded sample.")]
+DatasetOption = Annotated[Optional[str], typer.Option("--dataset", help="mnist or fashion-mnist (default: the config's, else mnist).")]
+TargetOption = Annotated[Optional[str], typer.Option("--target", help="The class: an index (8) or a name (sneaker, 'ankle boot'); default: the config's, else 8.")]
 
 
 def console(stderr: bool = False):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from guidance.cli_common import EXIT_INTERRUPTED, DataDir, TrustPickle, UserErrors, Verbose, console, fail
+from guidance.cli_common import EXIT_INTERRUPTED, DataDir, DatasetOption, TargetOption, TrustPickle, UserErrors, Verbose, console, fail
 from guidance.diffusion_config import GUIDANCE_KINDS, SAMPLERS, DiffuseConfig, load_experiment
 
 
@@ -17,8 +17,9 @@ def diffuse(
     scale: Annotated[Optional[float], typer.Option(help="Guidance scale s >= 0 (free: eps_u + s (eps_c - eps_u), so 1 = plain conditional).")] = None,
     model: Annotated[Optional[str], typer.Option(help="Classifier for --guidance classifier: noisy (noise-aware), robust, standard, blog, a folder or a .pkl.")] = None,
     trust_pickle: TrustPickle = False,
-    denoiser: Annotated[Optional[str], typer.Option(help="Denoiser: the 'mnist' preset or a denoiser folder.")] = None,
-    target: Annotated[Optional[int], typer.Option(help="The digit to generate (0-9).")] = None,
+    denoiser: Annotated[Optional[str], typer.Option(help="Denoiser: 'default' (the data set's own), a data set's name, or a denoiser folder.")] = None,
+    dataset: DatasetOption = None,
+    target: TargetOption = None,
     sampler: Annotated[Optional[str], typer.Option(help=f"{', '.join(SAMPLERS)}.")] = None,
     sampling_steps: Annotated[Optional[int], typer.Option(help="Denoising steps (at most the schedule's 1000).")] = None,
     batch: Annotated[Optional[int], typer.Option(help="Images sampled at once; image i starts from seed + i.")] = None,
@@ -55,9 +56,9 @@ def _report(shell, outcome: Any) -> None:
     shell.print(run_table(summary))
     census = summary.get("census")
     if census:
-        made = ", ".join(f"{digit}: {census['counts'].get(str(digit), 0)}" for digit in range(10))
-        shell.print(f"unguided census: {census['real_share']:.0%} judged a real digit; {census['digits_made']} of 10 "
-                    f"digits made ({made}; none: {census['counts'].get('none', 0)})")
+        made = ", ".join(f"{name}: {census['counts'].get(name, 0)}" for name in census["data_share"])
+        shell.print(f"unguided census: {census['real_share']:.0%} judged a real example of its class; "
+                    f"{census['digits_made']} of {len(census['data_share'])} classes made ({made}; none: {census['counts'].get('none', 0)})")
     shown = max(1, min(8, len(summary["images"]), shell.width // 30))  # a 28-pixel image is 28 characters wide
     result = outcome.result
     pictures = [result.final[i, 0].numpy() for i in range(shown)]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from guidance.config import ConfigBase, RunConfig, _require, check_target, read_toml
+from guidance.datasets import DEFAULT_DATASET, get_dataset
 from guidance.registry import did_you_mean
 
 GUIDANCE_KINDS = ["classifier", "free", "none"]
@@ -27,6 +28,7 @@ def _choice(name: str, value: str, choices: list[str]) -> None:
 class DenoiserConfig(ConfigBase):
     """How to train the digit-conditioned denoiser (diffusers' UNet2DModel). Its hash keys the cache."""
 
+    dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist: what it learns to draw
     width: int = 16  # channels of the UNet's first level; the two lower levels have twice as many (0.27 M parameters)
     epochs: int = 12  # fit_one_cycle epochs over the training digits: 12 x 421 batches of 128, about 5,000 steps (17 min here)
     lr: float = 2e-3  # peak one-cycle learning rate
@@ -42,6 +44,7 @@ class DenoiserConfig(ConfigBase):
         return "denoiser\n" + super().cache_key()
 
     def validate(self) -> None:
+        get_dataset(self.dataset)
         for name in ("width", "epochs", "batch_size", "timesteps"):
             _require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
         _require(self.width % 8 == 0, f"width must be a multiple of 8 (group norm), got {self.width}")
@@ -57,6 +60,7 @@ class NoisyClassifierConfig(ConfigBase):
     """How to train the noise-aware "target vs rest" classifier that classifier guidance reads at every step."""
 
     arch: str = "small_cnn"  # the network; it sees two channels: x_t and the noise level sqrt(1 - alpha_bar_t)
+    dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist
     target: int = 8  # the digit it separates from the rest
     epochs: int = 3  # fit_one_cycle epochs; each image gets a fresh noise level every time it is seen
     lr: float = 3e-3  # peak one-cycle learning rate
@@ -70,7 +74,7 @@ class NoisyClassifierConfig(ConfigBase):
         return "noisy-classifier\n" + super().cache_key()
 
     def validate(self) -> None:
-        check_target(self.target)
+        check_target(self.target, self.dataset)
         for name in ("epochs", "batch_size", "timesteps"):
             _require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
         _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr}")
@@ -90,8 +94,9 @@ class DiffuseConfig(ConfigBase):
     guidance: str = "free"  # none (the denoiser alone), classifier (a classifier's gradient), free (classifier-free)
     scale: float = 2.5  # guidance scale s; 'free' uses diffusers' convention eps_u + s (eps_c - eps_u), so s = 1 is plain conditional
     model: str = NOISY_MODEL  # classifier for 'classifier' guidance: noisy (noise-aware), robust, standard, blog, a folder or a .pkl
-    denoiser: str = "mnist"  # the denoiser: the 'mnist' preset (cache, shipped, or trained now) or a denoiser folder
-    target: int = 8  # the digit to generate
+    denoiser: str = "default"  # the denoiser: 'default' (the data set's own: cache, shipped, or trained now) or a denoiser folder
+    dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist: the denoiser, the classifiers and the judge all come from it
+    target: int = 8  # the class to generate: an index, or a name ('sneaker')
     sampler: str = "ddim"  # ddim (deterministic), ddpm (ancestral), dpm (DPM-Solver++, fewer steps)
     sampling_steps: int = 50  # denoising steps taken out of the schedule's timesteps
     batch: int = 16  # images sampled at once; image i starts from the noise of seed + i
@@ -102,7 +107,7 @@ class DiffuseConfig(ConfigBase):
     judge: bool = True  # give every image a verdict and the batch its set metrics
 
     def validate(self) -> None:
-        check_target(self.target)
+        check_target(self.target, self.dataset)
         _choice("guidance", self.guidance, GUIDANCE_KINDS)
         _choice("sampler", self.sampler, SAMPLERS)
         _choice("device", self.device, ["auto", "cpu", "cuda"])

@@ -207,17 +207,18 @@ def run_point(config: dict[str, Any], folder: str, data_dir: str | None, threads
     started = time.perf_counter()
     try:
         run_config = config_kind(config).from_dict(config, source=folder)
-        data = _WORKER.setdefault(("data", data_dir), _data_loader(data_dir, None))
-        judge_key = ("judge", run_config.target)
+        dataset = run_config.dataset
+        data = _WORKER.setdefault(("data", data_dir, dataset), _data_loader(data_dir, None, dataset))
+        judge_key = ("judge", dataset, run_config.target)
         if (run_config.judge or isinstance(run_config, DiffuseConfig)) and judge_key not in _WORKER:
-            _WORKER[judge_key] = load_run_judge(run_config.target, data=data)
+            _WORKER[judge_key] = load_run_judge(run_config.target, data=data, dataset=dataset)
         judge = _WORKER.get(judge_key)
         if isinstance(run_config, DiffuseConfig):
             outcome = diffuse(run_config, out=folder, data=data, judge=judge)
         else:
-            model_key = ("model", run_config.model, run_config.target)
+            model_key = ("model", dataset, run_config.model, run_config.target)
             if model_key not in _WORKER:
-                _WORKER[model_key] = load_guided_model(run_config.model, run_config.target, data=data)
+                _WORKER[model_key] = load_guided_model(run_config.model, run_config.target, data=data, dataset=dataset)
             outcome = run_experiment(run_config, out=folder, model=_WORKER[model_key], data=data,
                                      judge=judge if run_config.judge else None)
         status, message = outcome.summary["status"], outcome.summary.get("message", "")

@@ -20,19 +20,34 @@ def isolated_folders(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def sample():
-    from guidance.data.mnist import load_sample
+    from guidance.data.loading import load_sample
 
     return load_sample()
 
 
 @pytest.fixture(scope="session")
-def full_mnist():
-    from guidance.data.mnist import load_mnist
-
+def shared_data_root() -> Path:
+    """The data root holding full MNIST/raw and FashionMNIST/raw (GUIDE_DATA or ../shared/data)."""
     root = os.environ.get("GUIDE_DATA") or (FULL_MNIST if FULL_MNIST.is_dir() else None)
     if root is None:
-        pytest.skip("full MNIST not found: set GUIDE_DATA")
-    return load_mnist(root)
+        pytest.skip("full data sets not found: set GUIDE_DATA")
+    return Path(root)
+
+
+@pytest.fixture(scope="session")
+def full_mnist(shared_data_root):
+    from guidance.data.loading import load_mnist
+
+    return load_mnist(shared_data_root)
+
+
+@pytest.fixture(scope="session")
+def full_fashion(shared_data_root):
+    from guidance.data.loading import load_data
+
+    if not (shared_data_root / "FashionMNIST" / "raw").is_dir():
+        pytest.skip("full Fashion-MNIST not found under GUIDE_DATA")
+    return load_data("fashion-mnist", shared_data_root)
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,7 @@ def test_cli_overrides_file_overrides_defaults(tmp_path):
         ({"steps": 0}, "steps must be > 0"), ({"steps": -3}, "steps must be > 0"),
         ({"batch": 0}, "batch must be > 0"), ({"log_every": 0}, "log every must be > 0"),
         ({"lr": 0.0}, "lr must be"), ({"lr": -1.0}, "lr must be"), ({"lr": math.inf}, "lr must be"),
-        ({"lr": math.nan}, "lr must be"), ({"target": 10}, "target must be a digit"),
+        ({"lr": math.nan}, "lr must be"), ({"target": 10}, "target 10 is out of range"),
         ({"loss": "l3"}, "unknown loss 'l3'"), ({"step": "sgdd"}, "did you mean 'sgd'"),
         ({"schedule": "exp"}, "unknown schedule"), ({"eps": -1.0}, "eps must be"),
         ({"threshold": 1.5}, "threshold"), ({"device": "tpu"}, "unknown device"),
@@ -70,7 +70,7 @@ def test_bad_run_values_are_refused(changes, message):
 @pytest.mark.parametrize(
     "changes, message",
     [({"epochs": 0}, "epochs must be > 0"), ({"batch_size": -1}, "batch size"), ({"lr": 0.0}, "learning rate"),
-     ({"target": -1}, "target must be a digit")],
+     ({"target": -1}, "target -1 is out of range")],
 )
 def test_bad_train_values_are_refused(changes, message):
     with pytest.raises(ConfigError, match=message):

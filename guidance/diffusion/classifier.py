@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from guidance.diffusion.denoiser import noise_scheduler
+from guidance.datasets import check_same_dataset, get_dataset
 from guidance.diffusion_config import NoisyClassifierConfig
 from guidance.models.architectures import create_network
 from guidance.models.store import check_model_target, load_weights, read_folder
@@ -30,7 +31,7 @@ class NoisyClassifier(nn.Module):
         alphas = noise_scheduler(config.timesteps, config.schedule).alphas_cumprod.float()
         self.register_buffer("noise_level", (1 - alphas).sqrt(), persistent=False)
         self.config = config
-        self.class_names = [str(config.target), f"not_{config.target}"]
+        self.class_names = get_dataset(config.dataset).binary_names(config.target)
         self.target_index = 0
         self.info = info or {}
 
@@ -40,11 +41,12 @@ class NoisyClassifier(nn.Module):
         return self.net(torch.cat([noisy, plane], dim=1))
 
 
-def load_noisy_classifier(folder: str | Path, target: int | None = None) -> NoisyClassifier:
-    """Load a noise-aware classifier folder; refuse a missing or corrupt one, or one for another target."""
+def load_noisy_classifier(folder: str | Path, target: int | None = None, dataset: str | None = None) -> NoisyClassifier:
+    """Load a noise-aware classifier folder; refuse a missing or corrupt one, or one for another data set or target."""
     folder = Path(folder)
     info, config = read_folder(folder, NOISY_FORMAT, NoisyClassifierConfig, "noise-aware classifier folder")
-    check_model_target(config.target, target, folder)
+    check_same_dataset(config.dataset, dataset, f"noise-aware classifier {folder}")
+    check_model_target(config.target, target, folder, config.dataset)
     classifier = NoisyClassifier(config, info)
     load_weights(classifier.net, folder)
     classifier.info["folder"] = str(folder)

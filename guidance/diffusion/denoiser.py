@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from guidance.datasets import check_same_dataset
 from guidance.diffusion_config import DenoiserConfig
 from guidance.models.store import load_weights, read_folder
 
@@ -60,10 +61,11 @@ def to_pixels(samples: torch.Tensor) -> torch.Tensor:
     return (samples + 1) / 2
 
 
-def load_denoiser(folder: str | Path) -> Denoiser:
-    """Load a denoiser folder (weights.safetensors + metrics.json); refuse a missing or corrupt one."""
+def load_denoiser(folder: str | Path, dataset: str | None = None) -> Denoiser:
+    """Load a denoiser folder (weights.safetensors + metrics.json); refuse a missing or corrupt one, or another data set's."""
     folder = Path(folder)
     info, config = read_folder(folder, DENOISER_FORMAT, DenoiserConfig, "denoiser folder")
+    check_same_dataset(config.dataset, dataset, f"denoiser {folder}")
     denoiser = Denoiser(config, info)
     load_weights(denoiser.unet, folder)
     denoiser.info["folder"] = str(folder)

@@ -74,7 +74,7 @@ def sample(
     `reader` (the judge) measures p(target) of each step's predicted clean image for the log.
     """
     callbacks = list(callbacks)
-    target_index = class_names.index(str(config.target))  # the reader's output for the target
+    target_index = config.target  # the reader (a judge) has its classes in label order
     noise, generators = start_noise(config.batch, config.seed)
     x = noise.to(device)
     alphas = alphas.to(device)
@@ -134,7 +134,7 @@ def sample(
         start=to_pixels(noise), last=final, best=final, final=final, keep="last",
         frames=torch.stack(frames), frame_steps=frame_steps, history=history,
         status=status, message=message or f"ran all {len(timesteps)} sampling steps", steps_done=step,
-        reached_step=_first_read_as_target(history, str(config.target), config.batch),
+        reached_step=_first_read_as_target(history, class_names[target_index], config.batch),
         seconds=time.perf_counter() - started,
         final_p_target=probs[:, target_index].tolist(),
         final_top_class=[class_names[i] for i in probs.argmax(1).tolist()],

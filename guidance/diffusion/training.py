@@ -20,7 +20,8 @@ from fastai.losses import CrossEntropyLossFlat, MSELossFlat
 from fastai.torch_core import set_seed
 
 from guidance.data.images import as_pixels
-from guidance.data.mnist import MnistData, class_weights, split, target_labels
+from guidance.datasets import check_same_dataset
+from guidance.data.loading import ImageData, class_weights, split, target_labels
 from guidance.diffusion.classifier import NOISY_FORMAT, NoisyClassifier
 from guidance.diffusion.denoiser import DENOISER_FORMAT, NONE_LABEL, Denoiser, noise_scheduler, to_model_space
 from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
@@ -90,7 +91,7 @@ class WeightAverage(Callback):
         self.learn.model.load_state_dict(self.average.module.state_dict())
 
 
-def _loaders(data: MnistData, labels: np.ndarray, batch_size: int, seed: int, train_limit: int) -> DataLoaders:
+def _loaders(data: ImageData, labels: np.ndarray, batch_size: int, seed: int, train_limit: int) -> DataLoaders:
     held_out, train = split(len(data.train_labels), seed)
     train = train[:train_limit] if train_limit else train
 
@@ -111,17 +112,19 @@ def _fit(learn: Learner, epochs: int, lr: float) -> float:
     return time.perf_counter() - started
 
 
-def _describe(kind_format: str, name: str, config, data: MnistData, test: dict, seconds: float) -> dict[str, Any]:
+def _describe(kind_format: str, name: str, config, data: ImageData, test: dict, seconds: float) -> dict[str, Any]:
     return {
         "format": kind_format, "name": name, "train_config": config.to_dict(),
+        "dataset": config.dataset,
         "data": {"source": data.source, "fingerprint": data.fingerprint},
         "test": test, "train_seconds": round(seconds, 2), "versions": library_versions("diffusers"),
     }
 
 
-def train_denoiser(config: DenoiserConfig, data: MnistData, callbacks: Iterable[Callback] = (),
+def train_denoiser(config: DenoiserConfig, data: ImageData, callbacks: Iterable[Callback] = (),
                    name: str = "denoiser") -> Denoiser:
-    """Train the digit-conditioned denoiser; its test-set noise-prediction error goes into ``.info``."""
+    """Train the class-conditioned denoiser; its test-set noise-prediction error goes into ``.info``."""
+    check_same_dataset(data.dataset, config.dataset, "the data")
     set_seed(config.seed, reproducible=True)
     schedule = noise_scheduler(config.timesteps, config.schedule)
     dls = _loaders(data, data.train_labels.astype(np.int64), config.batch_size, config.seed, config.train_limit)
@@ -136,7 +139,7 @@ def train_denoiser(config: DenoiserConfig, data: MnistData, callbacks: Iterable[
 
 
 @torch.no_grad()
-def denoiser_test_loss(denoiser: Denoiser, data: MnistData, count: int = 2000) -> dict[str, Any]:
+def denoiser_test_loss(denoiser: Denoiser, data: ImageData, count: int = 2000) -> dict[str, Any]:
     """Mean squared error of the predicted noise on test digits, per noise level, with and without the digit."""
     alphas = noise_scheduler(denoiser.config.timesteps, denoiser.config.schedule).alphas_cumprod.float()
     clean = to_model_space(as_pixels(data.test_images[:count]))
@@ -155,9 +158,10 @@ def denoiser_test_loss(denoiser: Denoiser, data: MnistData, count: int = 2000) -
     return result
 
 
-def train_noisy_classifier(config: NoisyClassifierConfig, data: MnistData, callbacks: Iterable[Callback] = (),
+def train_noisy_classifier(config: NoisyClassifierConfig, data: ImageData, callbacks: Iterable[Callback] = (),
                            name: str = "noisy") -> NoisyClassifier:
     """Train the noise-aware "target vs rest" classifier; its test accuracy per noise level goes into ``.info``."""
+    check_same_dataset(data.dataset, config.dataset, "the data")
     set_seed(config.seed, reproducible=True)
     schedule = noise_scheduler(config.timesteps, config.schedule)
     labels = target_labels(data.train_labels, config.target)
@@ -174,7 +178,7 @@ def train_noisy_classifier(config: NoisyClassifierConfig, data: MnistData, callb
 
 
 @torch.no_grad()
-def noisy_test_accuracy(classifier: NoisyClassifier, data: MnistData) -> dict[str, Any]:
+def noisy_test_accuracy(classifier: NoisyClassifier, data: ImageData) -> dict[str, Any]:
     """Balanced accuracy of target vs rest on the whole test set at each reported noise level."""
     alphas = classifier.noise_level.new_tensor(1) - classifier.noise_level ** 2
     clean = to_model_space(as_pixels(data.test_images))

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from guidance.config import TrainConfig
+from guidance.datasets import get_dataset
 
 NORMALIZATION = {  # name -> (mean, std) per channel of the network's input
     "mnist": ((0.1307,), (0.3081,)),
@@ -71,7 +72,8 @@ def build_model(config: TrainConfig, info: dict[str, Any] | None = None) -> Guid
 
 
 def class_names(config: TrainConfig) -> list[str]:
-    """Output order: ['8', 'not_8'] (fastai's sorted vocab), or the ten digits (and 'none' for a judge)."""
+    """Output order: ['8', 'not_8'] (fastai's sorted vocab), or the ten classes (and 'none' for a judge)."""
+    dataset = get_dataset(config.dataset)
     if config.task == "digits":
-        return [str(digit) for digit in range(10)] + (["none"] if config.junk_fraction else [])
-    return [str(config.target), f"not_{config.target}"]
+        return list(dataset.classes) + (["none"] if config.junk_fraction else [])
+    return dataset.binary_names(config.target)

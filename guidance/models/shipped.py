@@ -1,7 +1,8 @@
 """Models shipped inside the package, so the first command answers in seconds.
 
 ``guidance/models/shipped/<name>/`` holds ``weights.safetensors`` and ``metrics.json``, made
-by the kit's own ``guide train`` on full MNIST (README, "Models", says how to remake them).
+by the kit's own ``guide train`` on full MNIST (README, "Models", says how to remake them);
+``shipped/fashion-mnist/<name>/`` the same on full Fashion-MNIST.
 A shipped model stands in for a preset only when its training config is exactly the
 preset's (same recipe, same target); a model the user trained into the cache wins over it.
 """
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 from guidance.config import ConfigBase
+from guidance.datasets import DEFAULT_DATASET
 from guidance.errors import ConfigError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
@@ -19,7 +21,8 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 
 def shipped_folder(name: str, config: ConfigBase) -> Path | None:
     """The shipped model folder for preset `name` if it was trained with exactly `config`."""
-    folder = SHIPPED_DIR / name
+    dataset = getattr(config, "dataset", DEFAULT_DATASET)
+    folder = SHIPPED_DIR / name if dataset == DEFAULT_DATASET else SHIPPED_DIR / dataset / name
     try:
         info = json.loads((folder / "metrics.json").read_text())
         shipped_config = type(config).from_dict(info["train_config"], source=str(folder))

@@ -17,6 +17,7 @@ from pathlib import Path
 from torch import nn
 
 from guidance.config import C, ConfigBase, TrainConfig
+from guidance.datasets import DEFAULT_DATASET, check_same_dataset, get_dataset
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel, build_model
 from guidance.paths import cache_dir
@@ -50,12 +51,13 @@ def save_weights(net: nn.Module, info: dict, folder: str | Path) -> Path:
     return folder
 
 
-def load_model(folder: str | Path, target: int | None = None) -> GuidedModel:
-    """Load a model folder; refuse a missing, corrupt or other-target model."""
+def load_model(folder: str | Path, target: int | None = None, dataset: str | None = None) -> GuidedModel:
+    """Load a model folder; refuse a missing, corrupt, other-data-set or other-target model."""
     folder = Path(folder)
     info, config = read_folder(folder, MODEL_FORMAT, TrainConfig)
+    check_same_dataset(config.dataset, dataset, f"model {folder}")
     if info.get("target") is not None:
-        check_model_target(info["target"], target, folder)
+        check_model_target(info["target"], target, folder, config.dataset)
     model = build_model(config, info)
     load_weights(model.net, folder)
     model.info["folder"] = str(folder)
@@ -101,11 +103,14 @@ def load_weights(net: nn.Module, folder: Path) -> None:
         raise ModelError(f"{folder}: weights are corrupt or do not fit ({first_line})") from None
 
 
-def check_model_target(model_target: int, wanted: int | None, where: object) -> None:
+def check_model_target(model_target: int, wanted: int | None, where: object, dataset: str = DEFAULT_DATASET) -> None:
+    """Refuse a "target vs rest" model made for another class."""
     if wanted is not None and model_target != wanted:
+        spec = get_dataset(dataset)
+        option = "" if dataset == DEFAULT_DATASET else f" --dataset {dataset}"
         raise ModelError(
-            f"{where} separates digit {model_target} from the rest, not {wanted}; "
-            f"train one with `guide train --target {wanted}`"
+            f"{where} separates {spec.kind} '{spec.class_name(model_target)}' from the rest, not "
+            f"'{spec.class_name(wanted)}'; train one with `guide train{option} --target {wanted}`"
         )
 
 
@@ -125,5 +130,5 @@ def cache_lock(folder: Path):
 def preset_folder(config: ConfigBase, data_fingerprint: str, prefix: str | None = None) -> Path:
     """Where the model cache keeps the model a training config makes from this data."""
     digest = hashlib.sha1((config.cache_key() + data_fingerprint).encode()).hexdigest()[:10]
-    prefix = prefix or f"{config.arch}-t{config.target}"
+    prefix = prefix or f"{config.arch}-{get_dataset(config.dataset).cache_tag(config.target)}"
     return cache_dir() / "models" / f"{prefix}-{digest}"

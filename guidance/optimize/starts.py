@@ -2,7 +2,8 @@
 
 Specs: ``noise`` (Gaussian with each pixel's own mean and spread over all training
 digits; also ``noise:data``), ``noise:uniform``, ``noise:gaussian`` (MNIST's mean and spread),
-``blank``, ``digit:N`` / ``digit:N@I`` (real test-set digits), ``file:PATH``.
+``blank``, ``digit:N`` / ``digit:N@I`` (real test-set digits), ``class:NAME`` / ``class:NAME@I``
+(real test images of any data set's class, by name or index), ``file:PATH``.
 Image i of a batch is exactly what a single run would start from with seed+i
 (noise) or index I+i (digits), so batches are B independent runs.
 """
@@ -17,8 +18,8 @@ import numpy as np
 import torch
 
 from guidance.data.images import SIZE, load_image_file
-from guidance.data.mnist import MnistData
-from guidance.errors import StartError
+from guidance.data.loading import ImageData
+from guidance.errors import ConfigError, StartError
 from guidance.registry import Registry
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -30,11 +31,11 @@ class Start:
     labels: list[str]  # what each image is, e.g. "noise seed 3", "test 2 #0"
 
 
-StartMaker = Callable[[str, int, int, Callable[[], MnistData]], Start]
+StartMaker = Callable[[str, int, int, Callable[[], ImageData]], Start]
 STARTS: Registry[StartMaker] = Registry("start")
 
 
-def make_start(spec: str, batch: int, seed: int, data: Callable[[], MnistData]) -> Start:
+def make_start(spec: str, batch: int, seed: int, data: Callable[[], ImageData]) -> Start:
     """Build the start batch for `spec`; `data` is called only if real digits are needed."""
     kind, _, argument = spec.partition(":")
     return STARTS.get(kind)(argument, batch, seed, data)
@@ -45,7 +46,7 @@ def _seeded(seed: int) -> torch.Generator:
 
 
 @STARTS.register("noise")
-def noise(argument: str, batch: int, seed: int, data: Callable[[], MnistData]) -> Start:
+def noise(argument: str, batch: int, seed: int, data: Callable[[], ImageData]) -> Start:
     """Noise of no digit in particular, in three kinds.
 
     - ``noise`` (also ``noise:data``): Gaussian with every pixel's own mean and spread over
@@ -80,20 +81,38 @@ def blank(argument: str, batch: int, seed: int, data) -> Start:
 
 
 @STARTS.register("digit")
-def digit(argument: str, batch: int, seed: int, data: Callable[[], MnistData]) -> Start:
+def digit(argument: str, batch: int, seed: int, data: Callable[[], ImageData]) -> Start:
     """Real MNIST test digits: digit:N@I is the I-th test image of digit N."""
     number, _, index = argument.partition("@")
     if not number.isdigit() or not 0 <= int(number) <= 9 or (index and not index.isdigit()):
         raise StartError(f"bad digit start 'digit:{argument}': use digit:N or digit:N@I with N in 0-9")
-    first = int(index or 0)
-    pool = data().test_digits(int(number))
+    return _test_images(int(number), int(index or 0), f"digit:{argument}", batch, data())
+
+
+@STARTS.register("class")
+def test_class(argument: str, batch: int, seed: int, data: Callable[[], ImageData]) -> Start:
+    """Real test images of a class by index or name: class:sandal, class:5@10, class:ankle-boot."""
+    name, _, index = argument.partition("@")
+    if index and not index.isdigit():
+        raise StartError(f"bad class start 'class:{argument}': use class:NAME or class:NAME@I")
+    try:
+        label = data().spec.parse_target(name)
+    except ConfigError as error:
+        raise StartError(f"bad class start 'class:{argument}': {error}") from None
+    return _test_images(label, int(index or 0), f"class:{argument}", batch, data())
+
+
+def _test_images(label: int, first: int, spec: str, batch: int, data: ImageData) -> Start:
+    """Test images first..first+batch-1 of class `label`, labelled by the class's name."""
+    pool = data.test_digits(label)
+    name = data.spec.class_name(label)
     if first + batch > len(pool):
         raise StartError(
-            f"digit:{argument} with batch {batch} needs test images {first}..{first + batch - 1} "
-            f"of digit {number}, but there are only {len(pool)}"
+            f"{spec} with batch {batch} needs test images {first}..{first + batch - 1} "
+            f"of {name}, but there are only {len(pool)}"
         )
     images = torch.from_numpy(pool[first : first + batch].astype(np.float32) / 255).unsqueeze(1)
-    return Start(images, [f"test {number} #{first + i}" for i in range(batch)])
+    return Start(images, [f"test {name} #{first + i}" for i in range(batch)])
 
 
 @STARTS.register("file")

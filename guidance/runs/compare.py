@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from guidance.config import RunConfig
+from guidance.datasets import DEFAULT_DATASET, check_same_dataset, target_name
 from guidance.diffusion_config import DiffuseConfig, load_experiment
 from guidance.errors import ConfigError
 from guidance.runs.browse import RunRecord, read_run
@@ -23,6 +24,7 @@ from guidance.runs.folders import slug
 
 SHOWCASE = ["blog-flip", "noise-l1", "generate-noise", "generate-from-2", "diffuse-free", "diffuse-standard",
             "diffuse-robust", "diffuse-noisy"]
+SHOWCASE_SNEAKER = ["flip-sandal", "generate-sneaker", "diffuse-sneaker"]  # Fashion-MNIST: results/showcase/sneaker
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
@@ -35,8 +37,10 @@ class Source:
     record: RunRecord | None = None
 
     @property
-    def target(self) -> int:
-        return self.config.target if self.config else int(self.record.config.get("target", 8))
+    def target(self) -> str:
+        """The data set and class it guides toward: 'mnist 8', 'fashion-mnist sneaker'."""
+        config = self.config.to_dict() if self.config else self.record.config
+        return f"{config.get('dataset', DEFAULT_DATASET)} {target_name(config)}"
 
 
 @dataclass
@@ -46,16 +50,19 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
 
 
-def read_sources(paths: list[str | Path]) -> list[Source]:
-    """Configs and run folders, checked before anything runs."""
+def read_sources(paths: list[str | Path], dataset: str | None = None) -> list[Source]:
+    """Configs and run folders, checked before anything runs; with a `dataset`, every config runs on it
+    and a run folder made on another is refused."""
     if not paths:
         raise ConfigError("nothing to compare: give experiment configs (.toml) or run folders")
     sources = []
     for path in map(Path, paths):
         if path.is_dir():
-            sources.append(Source(str(path), record=read_run(path)))
+            record = read_run(path)
+            check_same_dataset(record.config.get("dataset", DEFAULT_DATASET), dataset, f"run folder {path}")
+            sources.append(Source(str(path), record=record))
         elif path.suffix == ".toml" or not path.exists():
-            sources.append(Source(str(path), config=load_experiment(path)))
+            sources.append(Source(str(path), config=load_experiment(path).override(dataset=dataset)))
         else:
             raise ConfigError(f"{path} is neither an experiment config (.toml) nor a run folder")
     targets = {source.target for source in sources}
@@ -105,9 +112,9 @@ def draw_comparison(folder: Path, records: list[RunRecord], image: int = 0, rows
         comparison_curves(folder / "curves.png", logged)
 
 
-def showcase_configs() -> list[Path]:
-    """The four showcase experiments, from the repository's experiments/ folder."""
-    paths = [EXPERIMENTS_DIR / f"{name}.toml" for name in SHOWCASE]
+def showcase_configs(names: list[str] = SHOWCASE) -> list[Path]:
+    """The showcase experiments (MNIST's, or SHOWCASE_SNEAKER), from the repository's experiments/ folder."""
+    paths = [EXPERIMENTS_DIR / f"{name}.toml" for name in names]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise ConfigError(f"the showcase needs the repository's experiment configs; missing: {', '.join(missing)}")

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from guidance.datasets import target_name
+
 MAX_ROWS = 16  # images shown in a contact sheet; a batch of 64 would be unreadable
 
 
@@ -81,7 +83,7 @@ def contact_sheet(path: Path, frames: np.ndarray, steps: np.ndarray, summary: di
         label = f"p={image['p_target']:.3f}" + (f"\n{image['verdict']}" if "verdict" in image else "")
         axes[row, -1].yaxis.set_label_position("right")
         axes[row, -1].set_ylabel(label, fontsize=7, rotation=0, labelpad=18)
-    figure.suptitle(f"{summary['experiment']}: toward {summary['config']['target']}" + (f" ({what})" if what else ""), fontsize=9)
+    figure.suptitle(f"{summary['experiment']}: toward {target_name(summary['config'])}" + (f" ({what})" if what else ""), fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

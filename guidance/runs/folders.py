@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from guidance.config import RunConfig
+from guidance.datasets import DEFAULT_DATASET, class_name, get_dataset
 from guidance.diffusion_config import DiffuseConfig
 from guidance.errors import RunFolderError
 from guidance.paths import runs_dir
@@ -57,7 +58,10 @@ def new_output_folder(out: str | Path | None, name: str, what: str = "runs") -> 
 
 def create_run_folder(config: RunConfig | DiffuseConfig, out: str | Path | None = None) -> Path:
     """Make the folder a run writes into and put its config.toml there first."""
-    folder = new_output_folder(out, config.experiment)
+    name = config.experiment
+    if config.dataset != DEFAULT_DATASET and get_dataset(config.dataset).slug(config.target) not in name:
+        name = f"{name}-{get_dataset(config.dataset).slug(config.target)}"  # the class shows in the folder name
+    folder = new_output_folder(out, name)
     try:
         (folder / "config.toml").write_text(config.to_toml())
     except OSError as error:
@@ -113,6 +117,8 @@ def summarize(
         "wall_seconds": round(result.seconds, 3),
         "final_holds": result.keep,
         "model": {k: model_info.get(k) for k in ("name", "arch", "target", "source", "folder", "test")},
+        "dataset": config.dataset,
+        "target_name": class_name(config.dataset, config.target),
         "data": data_source,
         "config": config.to_dict(),
         "mean_p_target": float(np.mean(result.final_p_target)),

@@ -15,13 +15,16 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from guidance.datasets import DEFAULT_DATASET, class_name, target_name
+
 
 def train_table(info: dict[str, Any], folder: str) -> Table:
     """The final report of `guide train`: test metrics, confusion matrix, wall time."""
     test = info["test"]
-    target = info["target"]
-    task = f"{target} vs rest" if target is not None else "ten digits"
-    table = Table(title=f"{info['arch']}: {task}", show_header=False, title_justify="left")
+    dataset = info.get("train_config", {}).get("dataset", DEFAULT_DATASET)
+    target = None if info["target"] is None else class_name(dataset, info["target"])
+    task = f"{target} vs rest" if target is not None else f"all {dataset} classes"
+    table = Table(title=f"{info['arch']} on {dataset}: {task}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     confusion = test["confusion"]
@@ -54,7 +57,7 @@ def diffusion_train_table(info: dict[str, Any], folder: str) -> Table:
     table = Table(title=f"{info['name']}: held-out test digits by timestep", title_justify="left")
     table.add_column("timestep", justify="right")
     if "balanced_accuracy" in test:
-        table.add_column(f"balanced accuracy, {info['target']} vs rest", justify="right")
+        table.add_column(f"balanced accuracy, {target_name(info['train_config'])} vs rest", justify="right")
         for step, accuracy in test["balanced_accuracy"].items():
             table.add_row(step, f"{100 * accuracy:.2f}%")
     else:
@@ -75,7 +78,7 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     """
     from rich import box
 
-    target = summary["config"]["target"]
+    target = target_name(summary["config"])
     threshold = summary["reached"]["threshold"]
     table = Table(
         title=f"{summary['experiment']}: {summary['status']} after {summary['steps_done']} steps "
@@ -170,7 +173,7 @@ def image_row(images: list[np.ndarray], captions: list[str]) -> Table:
     return table
 
 
-def set_metrics_text(measures: dict[str, Any], target: int) -> str:
+def set_metrics_text(measures: dict[str, Any], target: str) -> str:
     """One line: each set measure of a batch beside its real-vs-real value at the same size."""
     pairs = ", ".join(f"{name} {measures[name]:.2f} ({measures[name + '_real']:.2f})"
                       for name in ("precision", "recall", "density", "coverage"))
@@ -179,7 +182,7 @@ def set_metrics_text(measures: dict[str, Any], target: int) -> str:
 
 
 def verdict_table(
-    title: str, verdicts: list[dict[str, Any]], counts: dict[str, int], target: int,
+    title: str, verdicts: list[dict[str, Any]], counts: dict[str, int], target: str,
     measures: dict[str, Any] | None = None, limit: int = 32,
 ) -> Table:
     """`guide judge`: one row per image; the counts and set metrics in the caption."""

@@ -12,6 +12,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from guidance.datasets import DEFAULT_DATASET, target_name
 from guidance.errors import ConfigError
 from guidance.registry import did_you_mean
 
@@ -22,6 +23,7 @@ COLUMNS: dict[str, str] = {
     "name": "run",
     "date": "date",
     "model": "model",
+    "target": "target",
     "guidance": "guidance",
     "scale": "scale",
     "start": "start",
@@ -47,11 +49,11 @@ COLUMNS: dict[str, str] = {
     "source": "source",
 }
 SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real")
-TEXT_COLUMNS = ("name", "date", "model", "guidance", "start", "loss", "status", "folder", "source")
+TEXT_COLUMNS = ("name", "date", "model", "target", "guidance", "start", "loss", "status", "folder", "source")
 COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "p_std", "reached", "reached_median_step",
                    *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "l2_mean",
                    "linf_mean", "wall_s"]
-LIST_COLUMNS = ["name", "date", "model", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
+LIST_COLUMNS = ["name", "date", "model", "target", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
 DIFFUSION_COLUMNS = ("guidance", "scale")  # shown after the model when a diffusion run is among the rows
 
 
@@ -72,6 +74,12 @@ def scale_sweep_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return judged if any(len(found) > 1 for found in scales.values()) else []
 
 
+def _target_label(config: dict[str, Any]) -> str:
+    """'8' for MNIST (as before data sets), 'fashion-mnist sneaker' otherwise."""
+    dataset = config.get("dataset", DEFAULT_DATASET)
+    return target_name(config) if dataset == DEFAULT_DATASET else f"{dataset} {target_name(config)}"
+
+
 def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any]:
     """The numbers that describe one run, from its summary.json."""
     images = summary.get("images", [])
@@ -84,6 +92,7 @@ def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any
         "name": name,
         "date": date,
         "model": (summary.get("model") or {}).get("name") or config.get("model", "?"),
+        "target": _target_label(config),
         "guidance": config.get("guidance"),
         "scale": config.get("scale"),
         "start": "N(0, I)" if diffusion else config.get("start", "?"),

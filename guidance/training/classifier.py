@@ -24,8 +24,9 @@ from fastai.metrics import error_rate
 from fastai.torch_core import set_seed, trainable_params
 
 from guidance.config import TrainConfig
+from guidance.datasets import check_same_dataset
 from guidance.data.images import as_pixels
-from guidance.data.mnist import MnistData, class_weights, split, target_labels
+from guidance.data.loading import ImageData, class_weights, split, target_labels
 from guidance.errors import TrainingDiverged
 from guidance.models.guided import GuidedModel, build_model, class_names
 from guidance.models.store import MODEL_FORMAT
@@ -150,7 +151,7 @@ def predict_classes(model: GuidedModel, images: np.ndarray, batch_size: int = 10
     return torch.cat(outputs)
 
 
-def make_dataloaders(config: TrainConfig, data: MnistData, device: torch.device) -> DataLoaders:
+def make_dataloaders(config: TrainConfig, data: ImageData, device: torch.device) -> DataLoaders:
     held_out, train = split(len(data.train_labels), config.seed)
     valid = held_out[:VALID_LIMIT]
     if config.train_limit:
@@ -172,10 +173,11 @@ def _body_and_head(model: GuidedModel) -> list:
 
 
 def train_classifier(
-    config: TrainConfig, data: MnistData, callbacks: Iterable[Callback] = (),
+    config: TrainConfig, data: ImageData, callbacks: Iterable[Callback] = (),
     name: str = "model", device: str = "cpu",
 ) -> GuidedModel:
     """Train with fastai's fit_one_cycle; return the model with its metrics in ``.info``."""
+    check_same_dataset(data.dataset, config.dataset, "the data")
     set_seed(config.seed, reproducible=True)
     torch_device = torch.device(device)
     dls = make_dataloaders(config, data, torch_device)
@@ -214,7 +216,7 @@ def train_classifier(
     return model
 
 
-def measure_robustness(model: GuidedModel, data: MnistData, config: TrainConfig) -> dict[str, Any]:
+def measure_robustness(model: GuidedModel, data: ImageData, config: TrainConfig) -> dict[str, Any]:
     """PGD accuracy on the first test images, with a stronger attack than training used."""
     from guidance.training.robust import robust_accuracy
 
@@ -223,7 +225,7 @@ def measure_robustness(model: GuidedModel, data: MnistData, config: TrainConfig)
 
 
 def describe(
-    config: TrainConfig, data: MnistData, report: TestReport, train_seconds: float, name: str,
+    config: TrainConfig, data: ImageData, report: TestReport, train_seconds: float, name: str,
 ) -> dict[str, Any]:
     """Everything metrics.json records about a trained model."""
     from guidance.models.guided import NORMALIZATION
@@ -238,6 +240,7 @@ def describe(
         "channels": config.channels,
         "normalize": {"name": config.normalize, "mean": list(mean), "std": list(std)},
         "train_config": config.to_dict(),
+        "dataset": config.dataset,
         "data": {"source": data.source, "fingerprint": data.fingerprint},
         "test": asdict(report),
         "train_seconds": round(train_seconds, 2),

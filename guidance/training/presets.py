@@ -6,18 +6,18 @@ from pathlib import Path
 from typing import Callable
 
 from guidance.config import MODEL_PRESETS, ConfigBase, TrainConfig
-from guidance.data.mnist import MnistData
+from guidance.data.loading import ImageData
 from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
 from guidance.models.shipped import shipped_folder
 from guidance.models.store import cache_lock, is_model_folder, load_model, preset_folder, save_model
 
 OnTrain = Callable[[ConfigBase, Path], list]  # called before training: says so, returns fastai callbacks
-Trainer = Callable[[ConfigBase, MnistData, list, str, Path], None]  # trains with these callbacks, saves into the folder
+Trainer = Callable[[ConfigBase, ImageData, list, str, Path], None]  # trains with these callbacks, saves into the folder
 
 
 def cached_or_trained(
-    config: ConfigBase, name: str, data: Callable[[], MnistData], on_train: OnTrain | None = None,
+    config: ConfigBase, name: str, data: Callable[[], ImageData], on_train: OnTrain | None = None,
     use_shipped: bool = True, trainer: Trainer | None = None, prefix: str | None = None,
 ) -> tuple[Path, str]:
     """The folder of the model `config` makes, and how it was found: 'cached', 'shipped' or 'trained'.
@@ -41,27 +41,28 @@ def cached_or_trained(
     return folder, "trained"
 
 
-def _train_classifier(config: TrainConfig, data: MnistData, callbacks: list, name: str, folder: Path) -> None:
+def _train_classifier(config: TrainConfig, data: ImageData, callbacks: list, name: str, folder: Path) -> None:
     from guidance.training.classifier import train_classifier
 
     save_model(train_classifier(config, data, callbacks=callbacks, name=name), folder)
 
 
 def resolve_model(
-    spec: str, target: int, data: Callable[[], MnistData], trust_pickle: bool = False,
+    spec: str, target: int, data: Callable[[], ImageData], trust_pickle: bool = False,
     on_train: OnTrain | None = None,
 ) -> GuidedModel:
     """Turn --model (a preset name, a model folder or a learner .pkl) into a loaded model."""
+    dataset = data().dataset
     if spec in MODEL_PRESETS:
-        folder, _ = cached_or_trained(MODEL_PRESETS[spec].override(target=target), spec, data, on_train)
-        return load_model(folder, target)
+        folder, _ = cached_or_trained(MODEL_PRESETS[spec].override(dataset=dataset, target=target), spec, data, on_train)
+        return load_model(folder, target, dataset)
     check_model_spec(spec)
     path = Path(spec).expanduser()
     if path.suffix == ".pkl":
         from guidance.models.learner_import import load_fastai_learner
 
         return load_fastai_learner(path, target, trust_pickle)
-    return load_model(path, target)
+    return load_model(path, target, dataset)
 
 
 def check_model_spec(spec: str) -> None:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from guidance.config import RunConfig
 from guidance.data.images import as_pixels
-from guidance.data.mnist import MnistData
+from guidance.data.loading import ImageData
 from guidance.models.guided import GuidedModel
 from guidance.optimize.loop import guide
 from guidance.optimize.starts import make_start
@@ -55,7 +55,7 @@ def smooth_textures(n: int, generator: torch.Generator) -> torch.Tensor:
     return torch.where(torch.rand(n, 1, 1, 1, generator=generator) < 0.5, (field > level).float(), banded).clamp(0, 1)
 
 
-def blurred_mean_digits(data: MnistData, n: int, generator: torch.Generator) -> torch.Tensor:
+def blurred_mean_digits(data: ImageData, n: int, generator: torch.Generator) -> torch.Tensor:
     """The mean image of each digit class (and of all digits), blurred by a random width, with faint noise."""
     means = [data.train_images[data.train_labels == digit].mean(0) for digit in range(10)]
     means.append(data.train_images.mean(0))
@@ -66,7 +66,7 @@ def blurred_mean_digits(data: MnistData, n: int, generator: torch.Generator) -> 
     return (images * scale + 0.03 * torch.randn(images.shape, generator=generator)).clamp(0, 1)
 
 
-def standard_blobs(data: MnistData, standard: GuidedModel, n: int, seed: int) -> torch.Tensor:
+def standard_blobs(data: ImageData, standard: GuidedModel, n: int, seed: int) -> torch.Tensor:
     """The issue's example: the standard model, per-pixel data noise, l1, blurred latent, 400 unit-L2 steps."""
     config = RunConfig(model="standard", start="noise:data", loss="l1", param="blur", param_sigma=0.5,
                        step="normalized", lr=0.05, steps=400, batch=n, seed=seed, device="cpu", judge=False)
@@ -74,16 +74,16 @@ def standard_blobs(data: MnistData, standard: GuidedModel, n: int, seed: int) ->
     return guide(standard, start, config).final
 
 
-def flips(data: MnistData, standard: GuidedModel, n: int) -> torch.Tensor:
-    """Real test 2s, 3s and 5s pushed toward 8 on the standard model, inside an L2 ball of 3."""
-    per_digit = math.ceil(n / 3)
-    starts = torch.cat([as_pixels(data.test_digits(digit)[:per_digit]) for digit in (2, 3, 5)])[:n]
+def flips(data: ImageData, standard: GuidedModel, n: int, sources: tuple[int, ...] = (2, 3, 5)) -> torch.Tensor:
+    """Real test images of the `sources` classes pushed toward the target on the standard model, inside an L2 ball of 3."""
+    per_digit = math.ceil(n / len(sources))
+    starts = torch.cat([as_pixels(data.test_digits(digit)[:per_digit]) for digit in sources])[:n]
     config = RunConfig(model="standard", loss="ce", param="pixel", step="normalized", lr=0.1, steps=200,
                        eps=3.0, eps_norm="l2", early_stop=True, threshold=0.999, batch=n, device="cpu", judge=False)
     return guide(standard, starts, config).final
 
 
-def sketches(data: MnistData, robust: GuidedModel, n: int, seed: int) -> torch.Tensor:
+def sketches(data: ImageData, robust: GuidedModel, n: int, seed: int) -> torch.Tensor:
     """Thin, faint L1-shrunk 'ghost 8s': the robust model with a strong pixel-space L1 penalty."""
     config = RunConfig(model="robust", start="noise:data", loss="logit", param="pixel", step="normalized",
                        lr=0.05, steps=500, l1=0.02, batch=n, seed=seed, device="cpu", judge=False)
@@ -92,16 +92,18 @@ def sketches(data: MnistData, robust: GuidedModel, n: int, seed: int) -> torch.T
 
 
 def failure_battery(
-    data: MnistData, standard: GuidedModel, robust: GuidedModel, n: int = 64, seed: int = 12345,
+    data: ImageData, standard: GuidedModel, robust: GuidedModel, n: int = 64, seed: int = 12345,
+    flip_from: tuple[int, ...] = (2, 3, 5),
 ) -> dict[str, torch.Tensor]:
-    """Every group of the battery, `n` images each, name -> (n, 1, 28, 28)."""
+    """Every group of the battery, `n` images each, name -> (n, 1, 28, 28); `flip_from`: the flips' start classes."""
+    flip_names = ", ".join(data.spec.class_name(label) for label in flip_from)
     generator = torch.Generator().manual_seed(seed)
     groups: dict[str, Callable[[], torch.Tensor]] = {
         "uniform noise": lambda: torch.rand(n, 1, SIZE, SIZE, generator=generator),
         "gaussian noise": lambda: make_start("noise:gaussian", n, seed, lambda: data).pixels.clamp(0, 1),
         "standard model's blobs": lambda: standard_blobs(data, standard, n, seed),
-        "blurred mean digits": lambda: blurred_mean_digits(data, n, generator),
-        "flips of 2, 3, 5 (L2 <= 3)": lambda: flips(data, standard, n),
+        "blurred mean images": lambda: blurred_mean_digits(data, n, generator),
+        f"flips of {flip_names} (L2 <= 3)": lambda: flips(data, standard, n, flip_from),
         "curved strokes": lambda: curved_strokes(n, generator),
         "smooth textures": lambda: smooth_textures(n, generator),
         "L1-shrunk sketches": lambda: sketches(data, robust, n, seed),

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from guidance.data.mnist import MnistData
+from guidance.data.loading import ImageData
 from guidance.models.guided import GuidedModel
 from guidance.verdicts.judge import NONE, build_realism_index, digit_features, quantize
 
 
 @torch.no_grad()
-def digit_census(judge_model: GuidedModel, data: MnistData, images: torch.Tensor) -> dict[str, Any]:
+def digit_census(judge_model: GuidedModel, data: ImageData, images: torch.Tensor) -> dict[str, Any]:
     """Per image: the judge's digit and whether it passes that digit's realism rule; the counts and shares."""
     judge_model = judge_model.eval().cpu()
     saved = quantize(images.float().cpu())
@@ -28,19 +28,21 @@ def digit_census(judge_model: GuidedModel, data: MnistData, images: torch.Tensor
     features = digit_features(judge_model, saved)
     real = [False] * len(saved)
     for digit in sorted({top for top in tops if top != NONE}):
-        index = build_realism_index(data, int(digit), judge_model)
+        label = judge_model.class_names.index(digit)
+        index = build_realism_index(data, label, judge_model)
         chosen = [i for i, top in enumerate(tops) if top == digit]
         near = index.nearest(saved[chosen]) <= index.cutoff
         near_features = index.feature_distance(features[chosen]) <= index.feature_cutoff
-        sure = probs[chosen, judge_model.class_names.index(digit)] >= index.p_floor
+        sure = probs[chosen, label] >= index.p_floor
         for i, ok in zip(chosen, (near & near_features & sure).tolist()):
             real[i] = ok
     counts = {name: tops.count(name) for name in judge_model.class_names}
-    data_share = {str(d): float(np.mean(data.train_labels == d)) for d in range(10)}
+    classes = data.spec.classes
+    data_share = {name: float(np.mean(data.train_labels == d)) for d, name in enumerate(classes)}
     return {
         "n": len(saved), "judged": tops, "real": real, "counts": counts,
         "real_share": sum(real) / len(saved),
-        "digits_made": sum(1 for d in range(10) if counts.get(str(d), 0)),
+        "digits_made": sum(1 for name in classes if counts.get(name, 0)),
         "share": {name: count / len(saved) for name, count in counts.items()},
         "data_share": data_share,
     }

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from guidance.data.mnist import class_weights, load_mnist, target_labels
+from guidance.data.loading import class_weights, load_mnist, target_labels
 from guidance.errors import DataError
 
 

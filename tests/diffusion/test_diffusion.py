@@ -38,7 +38,7 @@ def test_denoiser_round_trips_through_its_folder(tiny_denoiser_folder, denoiser)
 
 
 def _sample_data():
-    from guidance.data.mnist import load_sample
+    from guidance.data.loading import load_sample
 
     return load_sample()
 
@@ -183,7 +183,7 @@ def test_unguided_sampling_takes_a_census(tiny_denoiser_folder, tmp_path):
     (["--guidance", "clasifier"], "did you mean 'classifier'"),
     (["--sampler", "euler"], "unknown sampler 'euler'"),
     (["--sampling-steps", "1001"], "more than the denoiser's schedule has (1000)"),
-    (["--target", "12"], "target must be a digit"),
+    (["--target", "12"], "target 12 is out of range"),
     (["--batch", "0"], "batch must be > 0"),
     (["--guidance", "classifier", "--model", "nope"], "or 'noisy', the noise-aware classifier"),
 ])
@@ -198,7 +198,7 @@ def test_classifier_guidance_with_a_model_for_another_target_is_refused(tiny_den
     out = tmp_path / "run"
     result = invoke("diffuse", "--denoiser", tiny_denoiser_folder, "--guidance", "classifier",
                     "--model", tiny_model_folder, "--target", "3", "--out", out)
-    one_line_error(result, "separates digit 8 from the rest, not 3")
+    one_line_error(result, "separates digit '8' from the rest, not '3'")
     assert not out.exists()
 
 

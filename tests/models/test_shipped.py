@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from guidance.api import load_guided_model, load_run_judge
 from guidance.cli import app
-from guidance.config import JUDGE_CONFIG, MODEL_PRESETS
+from guidance.config import JUDGE_CONFIG, JUDGE_CONFIGS, MODEL_PRESETS
 from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
 from guidance.models.shipped import SHIPPED_DIR, shipped_folder, shipped_names
 from guidance.models.store import preset_folder
@@ -15,12 +15,18 @@ from guidance.models.store import preset_folder
 runner = CliRunner()
 SHIPPED = {"standard": MODEL_PRESETS["standard"], "robust": MODEL_PRESETS["robust"], "judge": JUDGE_CONFIG,
            "denoiser": DenoiserConfig(), "noisy": NoisyClassifierConfig()}
+FASHION = "fashion-mnist"
+FASHION_SHIPPED = {  # Fashion-MNIST's chain, for the sneaker
+    "standard": MODEL_PRESETS["standard"].override(dataset=FASHION, target=7),
+    "robust": MODEL_PRESETS["robust"].override(dataset=FASHION, target=7), "judge": JUDGE_CONFIGS[FASHION],
+    "denoiser": DenoiserConfig(dataset=FASHION), "noisy": NoisyClassifierConfig(dataset=FASHION, target=7),
+}
 
 
 def test_the_package_ships_the_headline_verdict_and_diffusion_models_small():
     assert shipped_names() == sorted(SHIPPED)
     total = sum(path.stat().st_size for path in SHIPPED_DIR.rglob("*") if path.is_file())
-    assert total < 10 * 2**20
+    assert total < 10 * 2**20  # both data sets
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -29,6 +35,26 @@ def test_each_shipped_model_records_its_recipe_data_and_metrics(name):
     assert shipped_folder(name, SHIPPED[name]) == SHIPPED_DIR / name  # trained with exactly the preset's config
     assert info["data"]["source"].startswith("mnist:") and len(info["data"]["fingerprint"]) >= 8
     assert info["test"]["n"] in (2000, 10000) and {"torch", "fastai"} <= set(info["versions"])  # the denoiser: 2,000
+
+
+@pytest.mark.parametrize("name", sorted(FASHION_SHIPPED))
+def test_each_fashion_model_is_shipped_and_records_its_data_set(name):
+    folder = SHIPPED_DIR / FASHION / name
+    info = json.loads((folder / "metrics.json").read_text())
+    assert shipped_folder(name, FASHION_SHIPPED[name]) == folder
+    assert info["dataset"] == FASHION and info["data"]["source"].startswith("fashion-mnist:")
+    assert shipped_folder(name, SHIPPED[name]) != folder  # MNIST's recipe never finds it
+
+
+def test_fashion_presets_load_from_the_package(full_fashion):
+    from guidance.diffusion.presets import noisy_classifier, resolve_denoiser
+
+    data = lambda: full_fashion  # noqa: E731
+    model = load_guided_model("robust", 7, data=data, dataset=FASHION)
+    assert model.info["folder"] == str(SHIPPED_DIR / FASHION / "robust") and model.class_names == ["sneaker", "not_sneaker"]
+    assert load_run_judge(7, data=data, dataset=FASHION).model.info["folder"] == str(SHIPPED_DIR / FASHION / "judge")
+    assert resolve_denoiser("default", data).info["folder"] == str(SHIPPED_DIR / FASHION / "denoiser")
+    assert noisy_classifier(7, data).info["folder"] == str(SHIPPED_DIR / FASHION / "noisy")
 
 
 def test_a_shipped_model_stands_in_only_for_its_own_recipe():

@@ -34,7 +34,7 @@ def test_real_test_eights_are_generated(setting):
 
 
 @pytest.mark.parametrize("group", [
-    "uniform noise", "gaussian noise", "standard model's blobs", "blurred mean digits",
+    "uniform noise", "gaussian noise", "standard model's blobs", "blurred mean images",
     "flips of 2, 3, 5 (L2 <= 3)", "curved strokes", "smooth textures",
     pytest.param("L1-shrunk sketches", marks=pytest.mark.xfail(strict=True, reason="legible thin 8s pass")),
 ])
