@@ -87,7 +87,7 @@ def test_run_refusals_that_need_a_model(tiny_model_folder, tmp_path):
     assert_one_line_error(invoke("run", "--model", tiny_model_folder, "--start", "file:nope.png"), "not found")
     Image.new("L", (30, 30)).save(tmp_path / "odd.png")
     assert_one_line_error(invoke("run", "--model", tiny_model_folder, "--start", f"file:{tmp_path / 'odd.png'}"), "30x30")
-    assert_one_line_error(invoke("run", "--model", tiny_model_folder, "--target", "3"), "not 3")
+    assert_one_line_error(invoke("run", "--model", tiny_model_folder, "--target", "3"), "not '3'")
     (tmp_path / "learner.pkl").write_bytes(b"whatever")
     assert_one_line_error(invoke("run", "--model", tmp_path / "learner.pkl"), "--trust-pickle")
 

@@ -241,7 +241,7 @@ def test_guide_train_makes_both_diffusion_models(tmp_path):
     noisy = invoke("train", "--preset", "noisy", "--target", "3", "--epochs", "1", "--train-limit", "512", "--out", tmp_path / "n")
     assert noisy.exit_code == 0, noisy.output
     assert "3 vs rest" in noisy.output and load_noisy_classifier(tmp_path / "n", 3).class_names == ["3", "not_3"]
-    one_line_error(invoke("train", "--preset", "denoiser", "--target", "3"), "the denoiser learns every digit")
+    one_line_error(invoke("train", "--preset", "denoiser", "--target", "3"), "the denoiser learns every class")
     one_line_error(invoke("train", "--preset", "denoisr"), "did you mean 'denoiser'")
 
 

@@ -33,7 +33,7 @@ def test_the_noisy_classifier_recipe_on_a_subset_reaches_its_floor(full_mnist):
 
 def test_the_shipped_denoiser_measures_what_its_metrics_say(full_mnist):
     info = json.loads((SHIPPED_DIR / "denoiser" / "metrics.json").read_text())
-    assert info["data"]["fingerprint"] == full_mnist.fingerprint and info["train_config"] == DenoiserConfig().to_dict()
+    assert info["data"]["fingerprint"] == full_mnist.fingerprint and DenoiserConfig.from_dict(info["train_config"]) == DenoiserConfig()
     measured = denoiser_test_loss(load_denoiser(SHIPPED_DIR / "denoiser"), full_mnist)
     for key in ("mse_conditional", "mse_unconditional"):
         assert measured[key] == pytest.approx(info["test"][key], rel=1e-3)
@@ -42,7 +42,7 @@ def test_the_shipped_denoiser_measures_what_its_metrics_say(full_mnist):
 
 def test_the_shipped_noisy_classifier_measures_what_its_metrics_say(full_mnist):
     info = json.loads((SHIPPED_DIR / "noisy" / "metrics.json").read_text())
-    assert info["data"]["fingerprint"] == full_mnist.fingerprint and info["train_config"] == NoisyClassifierConfig().to_dict()
+    assert info["data"]["fingerprint"] == full_mnist.fingerprint and NoisyClassifierConfig.from_dict(info["train_config"]) == NoisyClassifierConfig()
     measured = noisy_test_accuracy(load_noisy_classifier(SHIPPED_DIR / "noisy", 8), full_mnist)
     assert measured["balanced_accuracy"] == pytest.approx(info["test"]["balanced_accuracy"], abs=2e-4)
     assert measured["balanced_accuracy"]["0"] >= 0.98

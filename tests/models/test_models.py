@@ -42,7 +42,7 @@ def test_bad_model_folders(tiny_model_folder, tmp_path):
         load_model(tmp_path / "missing")
     with pytest.raises(ModelError, match="metrics.json is missing"):
         load_model(tmp_path)
-    with pytest.raises(ModelError, match="not 3"):
+    with pytest.raises(ModelError, match="not '3'"):
         load_model(tiny_model_folder, target=3)
     broken = tmp_path / "broken"
     broken.mkdir()

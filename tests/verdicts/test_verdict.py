@@ -26,7 +26,7 @@ def tiny_judge(sample):
     (0.999, "8", True, "generated"), (0.999, "8", False, "unrealistic"),
 ])
 def test_decision_rule(guided_p, judge_top, realistic, expected):
-    assert decide(guided_p, 0.99, judge_top, 8, realistic) == expected
+    assert decide(guided_p, 0.99, judge_top, "8", realistic) == expected
 
 
 @pytest.mark.parametrize("judge_top, realistic, sure, expected", [
@@ -34,7 +34,7 @@ def test_decision_rule(guided_p, judge_top, realistic, expected):
     ("8", True, True, "generated"), ("3", True, True, "flip"),
 ])
 def test_none_of_the_ten_and_the_confidence_floor(judge_top, realistic, sure, expected):
-    assert decide(0.999, 0.99, judge_top, 8, realistic, judge_sure=sure) == expected
+    assert decide(0.999, 0.99, judge_top, "8", realistic, judge_sure=sure) == expected
 
 
 @pytest.mark.parametrize("judge_top", ["2", "8"])
