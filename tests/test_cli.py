@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,12 +186,20 @@ def test_nan_mid_run_stops_keeps_and_exits_1(tiny_model_folder, tmp_path):
     assert (tmp_path / "nan" / "images.npz").is_file()
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C as in a terminal. Earlier tests' libraries can leave SIGINT blocked or ignored in
+    the pytest process, and a child inherits both, which would test the inheritance rather than the kit."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_the_run_and_marks_it_interrupted(tiny_model_folder, tmp_path):
     out = tmp_path / "interrupted"
     process = subprocess.Popen(
         [sys.executable, "-m", "guidance", "run", "--model", str(tiny_model_folder), "--steps", "1000000",
          "--log-every", "5", "--out", str(out), "--device", "cpu"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        preexec_fn=_interruptible,
     )
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -199,7 +208,13 @@ def test_ctrl_c_keeps_the_run_and_marks_it_interrupted(tiny_model_folder, tmp_pa
             break
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out_text, err_text = process.communicate()
+        masks = [line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(("SigBlk", "SigIgn"))]
+        raise AssertionError(f"no exit 60 s after Ctrl-C (pytest's {masks}); stdout tail: {out_text[-300:]!r}; stderr: {err_text[-1500:]!r}")
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     summary = json.loads((out / "summary.json").read_text())
