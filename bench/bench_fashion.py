@@ -51,15 +51,15 @@ def main() -> None:
     for header in ("case", "measured", "target", "met"):
         table.add_column(header)
 
-    def row(case: str, value: float, shown: str, target: str, met: bool) -> None:
+    def row(case: str, shown: str, target: str, met: bool) -> None:
         table.add_row(case, shown, target, "yes" if met else "[red]NO[/]")
 
     config = ["--config", str(ROOT / "experiments" / "generate-sneaker.toml"), "--batch", str(args.batch)]
     with tempfile.TemporaryDirectory() as folder:
         robust, counts = generated_share(config, args.data, Path(folder) / "robust")
         standard, standard_counts = generated_share([*config, "--model", "standard"], args.data, Path(folder) / "standard")
-    row("generate-sneaker, robust: generated", robust, f"{100 * robust:.1f}% {counts}", ">= 80%", robust >= 0.8)
-    row("same seeds, standard: generated", standard, f"{100 * standard:.1f}% {standard_counts}", "<= 10%", standard <= 0.1)
+    row("generate-sneaker, robust: generated", f"{100 * robust:.1f}% {counts}", ">= 80%", robust >= 0.8)
+    row("same seeds, standard: generated", f"{100 * standard:.1f}% {standard_counts}", "<= 10%", standard <= 0.1)
 
     import torch
 
@@ -75,7 +75,7 @@ def main() -> None:
     standard_model = load_guided_model("standard", SNEAKER, data=loader, dataset="fashion-mnist")
     robust_model = load_guided_model("robust", SNEAKER, data=loader, dataset="fashion-mnist")
     report = evaluate(standard_model, data.test_images, data.test_labels, _config(standard_model))
-    row("standard model: balanced accuracy", report.balanced_accuracy, f"{100 * report.balanced_accuracy:.2f}%",
+    row("standard model: balanced accuracy", f"{100 * report.balanced_accuracy:.2f}%",
         ">= 98%", report.balanced_accuracy >= 0.98)
 
     judge = load_run_judge(SNEAKER, data=loader, dataset="fashion-mnist")
@@ -85,13 +85,13 @@ def main() -> None:
         return verdict_counts(verdicts)["generated"] / len(images)
 
     real = share(as_pixels(data.test_digits(SNEAKER)))
-    row("real test sneakers: generated", real, f"{100 * real:.1f}%", ">= 95%", real >= 0.95)
+    row("real test sneakers: generated", f"{100 * real:.1f}%", ">= 95%", real >= 0.95)
     for name, images in failure_battery(data, standard_model, robust_model, flip_from=(5, 8, 2)).items():
         value = share(images)
-        row(f"battery: {name}", value, f"{100 * value:.1f}%", "<= 2%", value <= 0.02)
+        row(f"battery: {name}", f"{100 * value:.1f}%", "<= 2%", value <= 0.02)
 
     shipped = robust_model.info["train_seconds"] / 60
-    row("robust training (shipped metrics.json)", shipped, f"{shipped:.1f} min", "<= 15 min", shipped <= 15)
+    row("robust training (shipped metrics.json)", f"{shipped:.1f} min", "<= 15 min", shipped <= 15)
     if args.retrain:
         from guidance.config import MODEL_PRESETS
         from guidance.training.classifier import train_classifier
@@ -99,7 +99,7 @@ def main() -> None:
         started = time.perf_counter()
         train_classifier(MODEL_PRESETS["robust"].override(dataset="fashion-mnist", target=SNEAKER), data)
         minutes = (time.perf_counter() - started) / 60
-        row("robust training (retrained now)", minutes, f"{minutes:.1f} min", "<= 15 min", minutes <= 15)
+        row("robust training (retrained now)", f"{minutes:.1f} min", "<= 15 min", minutes <= 15)
     console.print(table)
 
 

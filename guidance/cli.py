@@ -208,9 +208,10 @@ def judge_command(
         if path == "train" and not Path(path).exists():
             from guidance.api import train_model
             from guidance.config import judge_config
+            from guidance.datasets import DEFAULT_DATASET
             from guidance.runs.render import train_table
 
-            judge_model, folder, reused = train_model(judge_config(dataset or "mnist"), data_dir=data,
+            judge_model, folder, reused = train_model(judge_config(dataset or DEFAULT_DATASET), data_dir=data,
                                                       console=console, name="judge")
             if reused:
                 console.print(f"the judge is already trained: {folder}")
