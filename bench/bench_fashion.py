@@ -93,7 +93,7 @@ def main() -> None:
     shipped = robust_model.info["train_seconds"] / 60
     row("robust training (shipped metrics.json)", f"{shipped:.1f} min", "<= 15 min", shipped <= 15)
     if args.retrain:
-        from guidance.config import MODEL_PRESETS
+        from guidance.configs import MODEL_PRESETS
         from guidance.training.classifier import train_classifier
 
         started = time.perf_counter()
@@ -104,7 +104,7 @@ def main() -> None:
 
 
 def _config(model):
-    from guidance.config import TrainConfig
+    from guidance.configs import TrainConfig
 
     return TrainConfig.from_dict(model.info["train_config"])
 

@@ -18,14 +18,14 @@ from rich.console import Console
 from rich.table import Table
 
 from guidance.api import load_guided_model, run_experiment
-from guidance.config import RunConfig
+from guidance.configs import RunConfig
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
 
 def measure_attack(model, data_dir) -> dict:
     """The robust preset's evaluation attack (L2 PGD), run on another model."""
-    from guidance.config import MODEL_PRESETS
+    from guidance.configs import MODEL_PRESETS
     from guidance.data.loading import load_mnist, target_labels
     from guidance.training.robust import robust_accuracy
 

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from guidance.api import load_guided_model
-from guidance.config import RunConfig
+from guidance.configs import RunConfig
 from guidance.optimize.loop import guide
 from guidance.optimize.starts import make_start
 

@@ -14,7 +14,7 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
-from guidance.config import TrainConfig
+from guidance.configs import TrainConfig
 from guidance.data.loading import load_mnist
 from guidance.training.classifier import train_classifier
 

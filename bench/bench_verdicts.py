@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from guidance.api import load_guided_model, load_run_judge
-from guidance.config import RunConfig
+from guidance.configs import RunConfig
 from guidance.data.images import as_pixels
 from guidance.data.loading import load_mnist
 from guidance.optimize.loop import guide

@@ -11,16 +11,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "RunConfig": "guidance.config", "TrainConfig": "guidance.config", "MODEL_PRESETS": "guidance.config",
+    "RunConfig": "guidance.configs", "TrainConfig": "guidance.configs", "MODEL_PRESETS": "guidance.configs",
+    "DiffuseConfig": "guidance.configs", "DenoiserConfig": "guidance.configs",
+    "NoisyClassifierConfig": "guidance.configs", "load_experiment": "guidance.configs",
     "load_mnist": "guidance.data.loading", "ImageData": "guidance.data.loading",
     "train_model": "guidance.api", "load_guided_model": "guidance.api", "run_experiment": "guidance.api",
-    "RunOutcome": "guidance.api", "compare_runs": "guidance.api",
-    "DiffuseConfig": "guidance.diffusion_config", "DenoiserConfig": "guidance.diffusion_config",
-    "NoisyClassifierConfig": "guidance.diffusion_config", "diffuse": "guidance.api", "train_diffusion": "guidance.api",
+    "RunOutcome": "guidance.api", "compare_runs": "guidance.api", "judge_path": "guidance.api",
+    "Judgement": "guidance.api", "diffuse": "guidance.api", "train_diffusion": "guidance.api",
+    "resolve": "guidance.resolve", "Experiment": "guidance.resolve", "Workspace": "guidance.resolve",
     "guide": "guidance.optimize.loop", "Callback": "guidance.optimize.loop", "GuideResult": "guidance.optimize.loop",
     "make_start": "guidance.optimize.starts",
     "GuidedModel": "guidance.models.guided", "load_model": "guidance.models.store", "save_model": "guidance.models.store",
-    "GuideError": "guidance.errors",
+    "GuideError": "guidance.core.errors",
     "read_run": "guidance.runs.browse", "list_runs": "guidance.runs.browse",
 }
 __all__ = sorted(_EXPORTS)

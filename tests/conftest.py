@@ -53,7 +53,7 @@ def full_fashion(shared_data_root):
 @pytest.fixture(scope="session")
 def tiny_model(sample):
     """The default CNN trained for 2 quick epochs on the 4,000-image sample (~5 s)."""
-    from guidance.config import TrainConfig
+    from guidance.configs import TrainConfig
     from guidance.training.classifier import train_classifier
 
     return train_classifier(TrainConfig(epochs=2, lr=1e-2), sample, name="tiny")

@@ -214,7 +214,7 @@ def test_ctrl_c_keeps_the_run_and_marks_it_interrupted(tiny_model_folder, tmp_pa
         process.kill()
         out_text, err_text = process.communicate()
         masks = [line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(("SigBlk", "SigIgn"))]
-        raise AssertionError(f"no exit 60 s after Ctrl-C (pytest's {masks}); stdout tail: {out_text[-300:]!r}; stderr: {err_text[-1500:]!r}")
+        raise AssertionError(f"no exit 60 s after Ctrl-C (pytest's {masks}); stdout tail: {out_text[-300:]!r}; stderr: {err_text[-1500:]!r}") from None
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     summary = json.loads((out / "summary.json").read_text())

@@ -6,12 +6,12 @@ Uses the shipped Fashion-MNIST models and the full set under GUIDE_DATA (skipped
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import pytest
-
+import tomllib
 from cli_helpers import invoke, one_line_error
+
 from guidance.models.shipped import SHIPPED_DIR
 
 FASHION_STANDARD = SHIPPED_DIR / "fashion-mnist" / "standard"

@@ -43,7 +43,7 @@ def test_train_standard_model_then_reuse_it(data_dir):
     from guidance.models.shipped import SHIPPED_DIR
 
     shipped = json.loads((SHIPPED_DIR / "standard" / "metrics.json").read_text())
-    from guidance.config import TrainConfig
+    from guidance.configs import TrainConfig
 
     assert TrainConfig.from_dict(metrics["train_config"]) == TrainConfig.from_dict(shipped["train_config"])
     assert abs(metrics["test"]["error_rate"] - shipped["test"]["error_rate"]) <= 0.003

@@ -7,15 +7,14 @@ and the generate-sneaker recipe on the robust model against the same seeds on th
 from __future__ import annotations
 
 import pytest
+from test_datasets_cli import EXPERIMENTS
 
 from guidance.api import load_guided_model, load_run_judge, run_experiment
-from guidance.config import RunConfig, TrainConfig
+from guidance.configs import RunConfig, TrainConfig
 from guidance.data.images import as_pixels
 from guidance.training.classifier import evaluate
 from guidance.verdicts.battery import failure_battery
 from guidance.verdicts.judge import judge_images, verdict_counts
-
-from test_datasets_cli import EXPERIMENTS
 
 pytestmark = pytest.mark.slow
 SNEAKER = 7

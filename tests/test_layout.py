@@ -14,13 +14,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "guidance"
 
 # Rooms from the bottom up; a module may import its own room and any room below it.
-# The base modules are shared by every room; api and cli sit on top of everything.
+# core and configs are shared by every room; resolve, api, sweep and cli sit on top.
 LEVELS = {
-    "base": 0, "data": 1, "models": 2, "optimize": 3, "training": 4,
-    "diffusion": 5, "verdicts": 6, "runs": 7, "top": 8,  # top: api, cli and sweep (it runs experiments)
+    "core": 0, "configs": 1, "data": 2, "models": 3, "optimize": 4, "training": 5, "diffusion": 6,
+    "verdicts": 7, "resolve": 8, "runs": 9, "api": 10, "sweep": 11, "cli": 12, "top": 13,
 }
-BASE = {"config", "datasets", "diffusion_config", "errors", "registry", "paths", "progress"}
-TOP = {"api", "cli", "cli_common", "cli_diffuse", "sweep", "__main__", "__init__"}
+ROOT_MODULES = {"resolve", "api"}  # modules at the package root with a level of their own
+TOP = {"__main__", "__init__"}
+MAX_ROOT_MODULES = 6  # __main__ counted
+MAX_LINES = 400
 
 
 def module_name(path: Path) -> str:
@@ -30,12 +32,8 @@ def module_name(path: Path) -> str:
 
 def room(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1:
-        return "top"  # guidance/__init__.py
-    if parts[1] in BASE:
-        return "base"
-    if parts[1] in TOP:
-        return "top"
+    if len(parts) == 1 or parts[1] in TOP:
+        return "top"  # guidance/__init__.py, __main__.py
     return parts[1]
 
 
@@ -108,9 +106,21 @@ def test_each_room_says_what_lives_there(folder):
     assert docstring and "import" in docstring.lower(), f"guidance/{folder}/__init__.py must say what lives there and what it may import"
 
 
+def test_the_package_root_stays_small():
+    root = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(root) <= MAX_ROOT_MODULES, f"{len(root)} modules at the package root: {root}"
+    assert {p.removesuffix(".py") for p in root} <= ROOT_MODULES | TOP
+
+
+def test_no_module_is_over_the_size_limit():
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
 def test_the_check_catches_an_upward_import(tmp_path):
     """The checker itself can fail: a data module importing runs is flagged."""
     assert LEVELS[room("guidance.runs.folders")] > LEVELS[room("guidance.data.loading")]
+    assert room("guidance.resolve") == "resolve" and room("guidance.cli.run") == "cli"
     source = tmp_path / "x.py"
     source.write_text("def f():\n    from guidance.runs.folders import slug\n")
     assert imports_of(source, {"guidance.runs.folders", "guidance.runs"}) == {"guidance.runs.folders"}

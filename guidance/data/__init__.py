@@ -1,4 +1,4 @@
 """Finding and reading data sets: MNIST in torchvision's layout, the embedded sample, labels, image files.
 
-Imports only the base modules (config, errors, paths, registry).
+Imports only core and configs.
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from guidance.errors import StartError
+from guidance.core.errors import StartError
 
 SIZE = 28  # MNIST's side; files that are exact multiples are shrunk to it
 

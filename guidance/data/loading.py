@@ -15,6 +15,7 @@ every command would pay it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import os
@@ -24,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from guidance.datasets import DEFAULT_DATASET, Dataset, get_dataset
-from guidance.errors import DataError
-from guidance.paths import cache_dir
+from guidance.core.datasets import DEFAULT_DATASET, Dataset, get_dataset
+from guidance.core.errors import DataError
+from guidance.core.paths import cache_dir
 
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -50,9 +51,9 @@ class ImageData:
     notice: str = ""  # a line for the user when the data is only a sample
     dataset: str = DEFAULT_DATASET  # 'mnist' or 'fashion-mnist'; models and runs record it
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
-        """Short hash of all pixels and labels: two datasets match iff this does."""
+        """Short hash of all pixels and labels: two datasets match iff this does (computed once)."""
         digest = hashlib.sha1()
         for array in (self.train_images, self.train_labels, self.test_images, self.test_labels):
             digest.update(np.ascontiguousarray(array).tobytes())
@@ -60,7 +61,7 @@ class ImageData:
 
     @property
     def spec(self) -> Dataset:
-        """Its class names and folder (guidance.datasets)."""
+        """Its class names and folder (guidance.core.datasets)."""
         return get_dataset(self.dataset)
 
     def test_digits(self, digit: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Diffusion models steered by the kit's classifiers (empty until the diffusion work lands).
+"""Diffusion: the digit-conditioned denoiser (diffusers' UNet2DModel), the noise-aware classifier,
+steering (classifier and classifier-free guidance), sampling and their training.
 
-May import training, optimize, models, data and the base modules.
+May import training, optimize, models, data, configs and core.
 """

@@ -13,9 +13,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from guidance.configs import NoisyClassifierConfig
+from guidance.core.datasets import check_same_dataset, get_dataset
 from guidance.diffusion.denoiser import noise_scheduler
-from guidance.datasets import check_same_dataset, get_dataset
-from guidance.diffusion_config import NoisyClassifierConfig
 from guidance.models.architectures import create_network
 from guidance.models.store import check_model_target, load_weights, read_folder
 

@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from guidance.datasets import check_same_dataset
-from guidance.diffusion_config import DenoiserConfig
+from guidance.configs import DenoiserConfig
+from guidance.core.datasets import check_same_dataset
 from guidance.models.store import load_weights, read_folder
 
 DENOISER_FORMAT = "guide-denoiser/1"

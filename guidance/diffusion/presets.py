@@ -10,17 +10,15 @@ import json
 from pathlib import Path
 from typing import Callable
 
+from guidance.configs import DENOISER_PRESETS, NOISY_MODEL, DenoiserConfig, NoisyClassifierConfig
+from guidance.core.datasets import check_same_dataset, get_dataset
+from guidance.core.errors import ModelError
 from guidance.data.loading import ImageData
-from guidance.datasets import DATASETS, check_same_dataset, get_dataset
 from guidance.diffusion.classifier import NOISY_FORMAT, NoisyClassifier, load_noisy_classifier
 from guidance.diffusion.denoiser import Denoiser, load_denoiser
-from guidance.diffusion_config import NOISY_MODEL, DenoiserConfig, NoisyClassifierConfig
-from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
 from guidance.models.store import save_weights
 from guidance.training.presets import OnTrain, cached_or_trained, check_model_spec, resolve_model
-
-DENOISER_PRESETS = ["default", *DATASETS]  # the run's own data set's denoiser, or one named by its data set
 
 
 def denoiser_preset(spec: str, dataset: str) -> DenoiserConfig:
@@ -64,9 +62,10 @@ def cached_folder(
     return cached_or_trained(config, NOISY_MODEL, data, on_train, use_shipped, _train_noisy, f"noisy-{tag}")
 
 
-def resolve_denoiser(spec: str, data: Callable[[], ImageData], on_train: OnTrain | None = None) -> Denoiser:
-    """A denoiser preset (cache, shipped, else trained now) or a denoiser folder, for the data's data set."""
-    dataset = data().dataset
+def resolve_denoiser(spec: str, data: Callable[[], ImageData], on_train: OnTrain | None = None,
+                     dataset: str | None = None) -> Denoiser:
+    """A denoiser preset (cache, shipped, else trained now) or a denoiser folder, for `dataset` (default: the data's)."""
+    dataset = dataset or data().dataset
     if spec in DENOISER_PRESETS:
         return load_denoiser(cached_folder(denoiser_preset(spec, dataset), data, on_train)[0], dataset)
     if Path(spec).expanduser().is_dir():
@@ -74,9 +73,10 @@ def resolve_denoiser(spec: str, data: Callable[[], ImageData], on_train: OnTrain
     raise ModelError(f"denoiser '{spec}' is neither a preset ({', '.join(DENOISER_PRESETS)}) nor a denoiser folder")
 
 
-def noisy_classifier(target: int, data: Callable[[], ImageData], on_train: OnTrain | None = None) -> NoisyClassifier:
-    """The noise-aware classifier for `target` on the data's data set (cache, shipped, else trained now)."""
-    dataset = data().dataset
+def noisy_classifier(target: int, data: Callable[[], ImageData], on_train: OnTrain | None = None,
+                     dataset: str | None = None) -> NoisyClassifier:
+    """The noise-aware classifier for `target` on `dataset` (default: the data's): cache, shipped, else trained now."""
+    dataset = dataset or data().dataset
     config = NoisyClassifierConfig(dataset=dataset, target=target)
     return load_noisy_classifier(cached_folder(config, data, on_train)[0], target, dataset)
 
@@ -93,14 +93,14 @@ def check_guide_classifier_spec(spec: str) -> None:
 
 def resolve_guide_classifier(
     spec: str, target: int, data: Callable[[], ImageData], trust_pickle: bool = False,
-    on_train: OnTrain | None = None,
+    on_train: OnTrain | None = None, dataset: str | None = None,
 ) -> NoisyClassifier | GuidedModel:
     """The classifier of classifier guidance: 'noisy' (noise-aware) or any model ``guide run`` takes."""
     if spec == NOISY_MODEL:
-        return noisy_classifier(target, data, on_train)
+        return noisy_classifier(target, data, on_train, dataset)
     if _folder_format(Path(spec).expanduser()) == NOISY_FORMAT:
-        return load_noisy_classifier(Path(spec).expanduser(), target, data().dataset)
-    return resolve_model(spec, target, data, trust_pickle, on_train)
+        return load_noisy_classifier(Path(spec).expanduser(), target, dataset or data().dataset)
+    return resolve_model(spec, target, data, trust_pickle, on_train, dataset)
 
 
 def _folder_format(folder: Path) -> str | None:

@@ -16,10 +16,10 @@ from typing import Callable, Iterable
 
 import torch
 
+from guidance.configs import DiffuseConfig
+from guidance.core.errors import ConfigError
 from guidance.diffusion.denoiser import IMAGE_SIZE, Denoiser, noise_scheduler, to_pixels
 from guidance.diffusion.steering import NoisePredictor, predicted_clean
-from guidance.diffusion_config import DiffuseConfig
-from guidance.errors import ConfigError
 from guidance.optimize.loop import Callback, GuideResult
 
 Reader = Callable[[torch.Tensor], torch.Tensor]  # pixels (B, 1, H, W) -> class probabilities, for the log

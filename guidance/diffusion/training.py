@@ -19,12 +19,12 @@ from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat, MSELossFlat
 from fastai.torch_core import set_seed
 
+from guidance.configs import DenoiserConfig, NoisyClassifierConfig
+from guidance.core.datasets import check_same_dataset
 from guidance.data.images import as_pixels
-from guidance.datasets import check_same_dataset
 from guidance.data.loading import ImageData, class_weights, split, target_labels
 from guidance.diffusion.classifier import NOISY_FORMAT, NoisyClassifier
 from guidance.diffusion.denoiser import DENOISER_FORMAT, NONE_LABEL, Denoiser, noise_scheduler, to_model_space
-from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
 from guidance.training.classifier import VALID_LIMIT, StopOnNaN, TensorBatches, library_versions
 
 EVAL_TIMESTEPS = (0, 250, 500, 750, 999)  # noise levels the test metrics are reported at

@@ -10,8 +10,8 @@ from typing import Callable
 
 from torch import nn
 
-from guidance.errors import ConfigError
-from guidance.registry import Registry, did_you_mean
+from guidance.core.errors import ConfigError
+from guidance.core.registry import Registry, did_you_mean
 
 ARCHITECTURES: Registry[Callable[[int, int], nn.Module]] = Registry("architecture")
 

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from guidance.config import TrainConfig
-from guidance.datasets import get_dataset
+from guidance.configs import TrainConfig
+from guidance.core.datasets import get_dataset
 
 NORMALIZATION = {  # name -> (mean, std) per channel of the network's input
     "mnist": ((0.1307,), (0.3081,)),

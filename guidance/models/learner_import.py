@@ -11,7 +11,7 @@ from pathlib import Path
 
 from torch import nn
 
-from guidance.errors import ModelError
+from guidance.core.errors import ModelError
 from guidance.models.guided import GuidedModel
 
 

@@ -1,7 +1,7 @@
 """Models shipped inside the package, so the first command answers in seconds.
 
 ``guidance/models/shipped/<name>/`` holds ``weights.safetensors`` and ``metrics.json``, made
-by the kit's own ``guide train`` on full MNIST (README, "Models", says how to remake them);
+by the kit's own ``guide train`` on full MNIST (docs/models.md says how to remake them);
 ``shipped/fashion-mnist/<name>/`` the same on full Fashion-MNIST.
 A shipped model stands in for a preset only when its training config is exactly the
 preset's (same recipe, same target); a model the user trained into the cache wins over it.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from guidance.config import ConfigBase
-from guidance.datasets import DEFAULT_DATASET
-from guidance.errors import ConfigError
+from guidance.configs import ConfigBase
+from guidance.core.datasets import DEFAULT_DATASET
+from guidance.core.errors import ConfigError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from torch import nn
 
-from guidance.config import C, ConfigBase, TrainConfig
-from guidance.datasets import DEFAULT_DATASET, check_same_dataset, get_dataset
-from guidance.errors import ModelError
+from guidance.configs.base import C, ConfigBase
+from guidance.configs.train import TrainConfig
+from guidance.core.datasets import DEFAULT_DATASET, check_same_dataset, get_dataset
+from guidance.core.errors import ModelError
+from guidance.core.paths import cache_dir
 from guidance.models.guided import GuidedModel, build_model
-from guidance.paths import cache_dir
 
 MODEL_FORMAT = "guide-model/1"
 

@@ -34,7 +34,7 @@ class RichProgress(Callback):
         self.target_name = target_name
 
     def before_run(self, config, start) -> None:
-        from guidance.progress import progress_bar
+        from guidance.core.progress import progress_bar
 
         self.progress = progress_bar(f"[bold]{config.experiment}", "p({task.fields[target]}) {task.fields[p]}", self.console)
         self.task = self.progress.add_task("guide", total=config.steps, target=self.target_name, p="-")
@@ -67,7 +67,7 @@ class SamplingProgress(Callback):
         self.console, self.target_name, self.total = console, target_name, total
 
     def before_run(self, config, start) -> None:
-        from guidance.progress import progress_bar
+        from guidance.core.progress import progress_bar
 
         self.progress = progress_bar(f"[bold]{config.experiment}", "p({task.fields[target]}) {task.fields[p]}", self.console)
         self.task = self.progress.add_task("sample", total=self.total, target=self.target_name, p="-")

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import torch
 
-from guidance.config import RunConfig
+from guidance.configs import RunConfig
 from guidance.models.guided import GuidedModel
 from guidance.optimize.objectives import build_objective
 from guidance.optimize.params import make_parameterisation
@@ -56,7 +56,7 @@ class GuideResult:
 
 def resolve_device(name: str) -> torch.device:
     """'auto' picks CUDA when there is one; asking for CUDA without one is an error."""
-    from guidance.errors import ConfigError
+    from guidance.core.errors import ConfigError
 
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -14,8 +14,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from guidance.config import RunConfig
-from guidance.registry import Registry
+from guidance.configs import RunConfig
+from guidance.core.registry import Registry
 
 ClassLoss = Callable[[torch.Tensor, int], torch.Tensor]  # (logits, target index) -> (B,)
 PixelTerm = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (pixels, start) -> (B,)

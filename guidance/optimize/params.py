@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from guidance.core.registry import Registry
 from guidance.optimize.steps import gaussian_blur
-from guidance.registry import Registry
 
 PARAMETERISATIONS: Registry[type["Parameterisation"]] = Registry("parameterisation")
 

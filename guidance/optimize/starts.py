@@ -17,10 +17,10 @@ from typing import Callable
 import numpy as np
 import torch
 
+from guidance.core.errors import ConfigError, StartError
+from guidance.core.registry import Registry
 from guidance.data.images import SIZE, load_image_file
 from guidance.data.loading import ImageData
-from guidance.errors import ConfigError, StartError
-from guidance.registry import Registry
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 

@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from guidance.registry import Registry
+from guidance.core.registry import Registry
 
 STEP_RULES: Registry[type["StepRule"]] = Registry("step rule")
 SCHEDULES: Registry[Callable[[int, int], float]] = Registry("schedule")

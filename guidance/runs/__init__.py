@@ -1,5 +1,5 @@
-"""Run folders and what shows them: saving, reading back, listing, comparing, tables, terminal
-rendering and figures.
+"""Runs: executing an experiment into a run folder, reading folders back, listing, judging after the
+fact, comparing, tables, terminal rendering and figures.
 
-Imports every room below it; only the API and CLI import it.
+Imports ``guidance.resolve`` and every room below it; only the API, sweeps and the CLI import it.
 """

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import tomllib
 
-from guidance.errors import RunFolderError
-from guidance.runs.folders import RUN_FORMAT, load_images
+from guidance.configs import ExperimentConfig, experiment_class, experiment_from_dict
+from guidance.core.errors import RunFolderError
+from guidance.runs.folders import RUN_FORMAT, is_run_folder, load_images
 from guidance.runs.tables import run_row, sort_rows
 
 STATES = {
@@ -44,6 +45,15 @@ class RunRecord:
         return _read_log(self.folder / "metrics.jsonl")
 
     @property
+    def kind(self) -> str:
+        """'run' or 'diffuse': said in config.toml (older folders: read from its keys)."""
+        return experiment_class(self.config).kind
+
+    def typed_config(self) -> ExperimentConfig:
+        """The run's config as the dataclass it was made from."""
+        return experiment_from_dict(self.config, str(self.folder / "config.toml"))
+
+    @property
     def state(self) -> str:
         return self.summary["status"] if self.summary else "incomplete"
 
@@ -64,7 +74,7 @@ def read_run(folder: str | Path) -> RunRecord:
     if not folder.is_dir():
         raise RunFolderError(f"run folder not found: {folder}")
     config_path, summary_path = folder / "config.toml", folder / "summary.json"
-    if not config_path.is_file() and not summary_path.is_file():
+    if not is_run_folder(folder):
         raise RunFolderError(f"{folder} is not a run folder (no config.toml or summary.json)")
     summary = None
     if summary_path.is_file():

@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from guidance.config import RunConfig
-from guidance.datasets import DEFAULT_DATASET, check_same_dataset, target_name
-from guidance.diffusion_config import DiffuseConfig, load_experiment
-from guidance.errors import ConfigError
+from guidance.configs import ExperimentConfig, load_experiment
+from guidance.core.datasets import DEFAULT_DATASET, check_same_dataset, get_dataset, target_name
+from guidance.core.errors import ConfigError
 from guidance.runs.browse import RunRecord, read_run
-from guidance.runs.folders import slug
+from guidance.runs.folders import new_output_folder, slug
 
 SHOWCASE = ["blog-flip", "noise-l1", "generate-noise", "generate-from-2", "diffuse-free", "diffuse-standard",
             "diffuse-robust", "diffuse-noisy"]
@@ -33,7 +32,7 @@ class Source:
     """One thing to compare: a config still to run, or a run folder already made."""
 
     label: str  # what the user passed
-    config: RunConfig | DiffuseConfig | None = None
+    config: ExperimentConfig | None = None
     record: RunRecord | None = None
 
     @property
@@ -120,3 +119,55 @@ def showcase_configs(names: list[str] = SHOWCASE) -> list[Path]:
         raise ConfigError(f"the showcase needs the repository's experiment configs; missing: {', '.join(missing)}")
     return paths
 
+
+
+def compare_runs(
+    paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
+    sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
+    dataset: str | None = None,
+) -> Comparison:
+    """Run the configs that have not run, then tabulate and draw every run side by side.
+
+    Sources are experiment configs (.toml) or run folders, mixed. With a `dataset`, every
+    config runs on it and a run folder of another data set is refused. The runs share one
+    workspace: each data set, model and judge is loaded once.
+    """
+    from guidance.resolve import Workspace, resolve
+    from guidance.runs.browse import record_row
+    from guidance.runs.execute import execute
+    from guidance.runs.tables import sort_rows, write_rows
+
+    if dataset is not None:
+        get_dataset(dataset)
+    sources = read_sources(paths, dataset)
+    sort_rows([], sort)  # an unknown --sort column fails now, not after the runs
+    first = next((s.config for s in sources if s.config), None)
+    batch = batch or (first.batch if first else None)
+    seed = seed if seed is not None else (first.seed if first else None)
+    notes: list[str] = []
+    folder = new_output_folder(out, "compare", "comparisons")
+    workspace = Workspace(data_dir, console, trust_pickle)
+    records, names = [], set()
+    for source in sources:
+        if source.record is not None:
+            record = source.record
+            ran = (record.config.get("batch"), record.config.get("seed"))
+            if first and ran != (batch, seed):
+                notes.append(f"{source.label} ran with batch {ran[0]}, seed {ran[1]} (the configs here use "
+                             f"batch {batch}, seed {seed}): its noise starts differ")
+        else:
+            config = source.config.override(batch=batch, seed=seed)
+            name = unique_name(config.experiment, names)
+            names.add(name)
+            if console is not None:
+                console.rule(f"{name}  ({source.label})")
+            execute(resolve(config, workspace), out=folder / "runs" / name)
+            record = read_run(folder / "runs" / name)
+        records.append(record)
+    rows = [record_row(record, folder) | {"source": source.label} for record, source in zip(records, sources)]
+    rows = sort_rows(rows, sort)
+    write_rows(folder, "compare", rows)
+    draw_comparison(folder, records, rows=rows)
+    if notes:
+        (folder / "notes.txt").write_text("\n".join(notes) + "\n")
+    return Comparison(folder, rows, notes)

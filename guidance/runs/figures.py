@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from guidance.datasets import target_name
+from guidance.core.datasets import target_name
 
 MAX_ROWS = 16  # images shown in a contact sheet; a batch of 64 would be unreadable
 

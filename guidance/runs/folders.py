@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from guidance.config import RunConfig
-from guidance.datasets import DEFAULT_DATASET, class_name, get_dataset
-from guidance.diffusion_config import DiffuseConfig
-from guidance.errors import RunFolderError
-from guidance.paths import runs_dir
+from guidance.configs import ExperimentConfig, experiment_class
+from guidance.core.datasets import DEFAULT_DATASET, class_name, get_dataset
+from guidance.core.errors import RunFolderError
+from guidance.core.paths import runs_dir
 
 RUN_FORMAT = "guide-run/1"
 
@@ -56,7 +55,18 @@ def new_output_folder(out: str | Path | None, name: str, what: str = "runs") -> 
     return folder
 
 
-def create_run_folder(config: RunConfig | DiffuseConfig, out: str | Path | None = None) -> Path:
+def is_run_folder(path: str | Path) -> bool:
+    """A folder a run wrote: it puts config.toml there first, summary.json at the end."""
+    path = Path(path)
+    return path.is_dir() and ((path / "config.toml").is_file() or (path / "summary.json").is_file())
+
+
+def summary_kind(summary: dict[str, Any]) -> str:
+    """'run' or 'diffuse', as summary.json says (older summaries: read from their config's keys)."""
+    return summary.get("kind") or experiment_class(summary.get("config", {})).kind
+
+
+def create_run_folder(config: ExperimentConfig, out: str | Path | None = None) -> Path:
     """Make the folder a run writes into and put its config.toml there first."""
     name = config.experiment
     if config.dataset != DEFAULT_DATASET and get_dataset(config.dataset).slug(config.target) not in name:
@@ -91,7 +101,7 @@ def load_images(folder: str | Path) -> dict[str, np.ndarray]:
 
 
 def summarize(
-    config: RunConfig | DiffuseConfig, result, model_info: dict[str, Any], start_labels: list[str], data_source: str,
+    config: ExperimentConfig, result, model_info: dict[str, Any], start_labels: list[str], data_source: str,
 ) -> dict[str, Any]:
     """The run's summary.json: config, model, per-image outcome, how it ended."""
     change = (result.final - result.start).flatten(1)
@@ -109,6 +119,7 @@ def summarize(
     reached = [step for step in result.reached_step if step is not None]
     return {
         "format": RUN_FORMAT,
+        "kind": config.kind,
         "experiment": config.experiment,
         "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - result.seconds)),
         "status": result.status,
@@ -159,7 +170,7 @@ def load_images_to_judge(path: str | Path) -> np.ndarray:
     from guidance.data.images import load_image_file
 
     path = Path(path)
-    if path.is_dir() and any((path / name).is_file() for name in ("images.npz", "summary.json", "config.toml")):
+    if is_run_folder(path) or (path / "images.npz").is_file():
         images = load_images(path)["final"]  # a run folder
     elif path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
@@ -197,7 +208,7 @@ def _same_size(files: list[Path]) -> None:
 def _image_file(path: Path, loader) -> np.ndarray:
     from PIL import Image
 
-    from guidance.errors import StartError
+    from guidance.core.errors import StartError
 
     with Image.open(path) as image:
         if image.mode not in ("L", "LA", "RGB", "RGBA", "P"):

@@ -15,7 +15,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from guidance.datasets import DEFAULT_DATASET, class_name, target_name
+from guidance.core.datasets import DEFAULT_DATASET, class_name, target_name
+from guidance.runs.folders import summary_kind
 
 
 def train_table(info: dict[str, Any], folder: str) -> Table:
@@ -107,7 +108,7 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     if hidden > 0:
         table.add_row("", f"+{hidden} more in summary.json", *[""] * (len(headers) - 2))
     notes = [f"L2 = change from the start; reached = first step with p >= {threshold}"]
-    if "guidance" in summary["config"]:  # a diffusion run
+    if summary_kind(summary) == "diffuse":
         guide = summary["config"]["guidance"]
         notes = [f"p({target}) and top: the judge on the sample; L2 = distance from the start noise (as pixels); "
                  f"reached = first logged step whose predicted clean image the judge reads as {target}"
@@ -248,7 +249,7 @@ def pick_frames(steps: list[int], wanted: str | None, most: int = 6) -> list[int
     if wanted == "all":
         return list(range(len(steps)))
     if wanted:
-        from guidance.errors import ConfigError
+        from guidance.core.errors import ConfigError
 
         indices = []
         for part in wanted.split(","):

@@ -12,9 +12,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from guidance.datasets import DEFAULT_DATASET, target_name
-from guidance.errors import ConfigError
-from guidance.registry import did_you_mean
+from guidance.core.datasets import DEFAULT_DATASET, target_name
+from guidance.core.errors import ConfigError
+from guidance.core.registry import did_you_mean
+from guidance.runs.folders import summary_kind
 
 VERDICT_NAMES = ("flip", "generated", "unchanged", "unrealistic", "already")
 
@@ -87,7 +88,7 @@ def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any
     p_values = [image["p_target"] for image in images]
     reached = [image["reached_step"] for image in images if image.get("reached_step") is not None]
     verdicts = summary.get("verdicts") or {}
-    diffusion = "guidance" in config
+    diffusion = summary_kind(summary) == "diffuse"
     return {
         "name": name,
         "date": date,

@@ -23,11 +23,11 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import error_rate
 from fastai.torch_core import set_seed, trainable_params
 
-from guidance.config import TrainConfig
-from guidance.datasets import check_same_dataset
+from guidance.configs import TrainConfig
+from guidance.core.datasets import check_same_dataset
+from guidance.core.errors import TrainingDiverged
 from guidance.data.images import as_pixels
 from guidance.data.loading import ImageData, class_weights, split, target_labels
-from guidance.errors import TrainingDiverged
 from guidance.models.guided import GuidedModel, build_model, class_names
 from guidance.models.store import MODEL_FORMAT
 
@@ -269,7 +269,7 @@ class RichProgress(Callback):
         self.console = console
 
     def before_fit(self):
-        from guidance.progress import progress_bar
+        from guidance.core.progress import progress_bar
 
         self.progress = progress_bar("[bold]epoch {task.fields[epoch]}", "loss {task.fields[loss]}", self.console)
         self.progress.start()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from guidance.config import MODEL_PRESETS, ConfigBase, TrainConfig
+from guidance.configs import MODEL_PRESETS, ConfigBase, TrainConfig
+from guidance.core.errors import ModelError
 from guidance.data.loading import ImageData
-from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
 from guidance.models.shipped import shipped_folder
 from guidance.models.store import cache_lock, is_model_folder, load_model, preset_folder, save_model
@@ -49,10 +49,13 @@ def _train_classifier(config: TrainConfig, data: ImageData, callbacks: list, nam
 
 def resolve_model(
     spec: str, target: int, data: Callable[[], ImageData], trust_pickle: bool = False,
-    on_train: OnTrain | None = None,
+    on_train: OnTrain | None = None, dataset: str | None = None,
 ) -> GuidedModel:
-    """Turn --model (a preset name, a model folder or a learner .pkl) into a loaded model."""
-    dataset = data().dataset
+    """Turn --model (a preset name, a model folder or a learner .pkl) into a loaded model for `dataset`.
+
+    Only a preset needs the data (its cache entry is keyed by the data's fingerprint).
+    """
+    dataset = dataset or data().dataset
     if spec in MODEL_PRESETS:
         folder, _ = cached_or_trained(MODEL_PRESETS[spec].override(dataset=dataset, target=target), spec, data, on_train)
         return load_model(folder, target, dataset)

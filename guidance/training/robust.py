@@ -64,7 +64,7 @@ class AdversarialTraining(Callback):
     """Replace half of each training batch by PGD examples; eps ramps up from 0 over `ramp_epochs`.
 
     Full-strength PGD from the first batch collapses a binary model to a constant
-    output (probe in RESEARCH.md); the ramp lets it learn the digits first.
+    output (a probe: eps 2 from the first batch gave a constant model); the ramp lets it learn the digits first.
     """
 
     order = 6  # after NoiseAugmentation, before the model sees the batch

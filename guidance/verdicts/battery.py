@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from guidance.config import RunConfig
+from guidance.configs import RunConfig
 from guidance.data.images import as_pixels
 from guidance.data.loading import ImageData
 from guidance.models.guided import GuidedModel

@@ -30,10 +30,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from guidance.config import TrainConfig, judge_config
+from guidance.configs import TrainConfig, judge_config
+from guidance.core.errors import ModelError
 from guidance.data.images import as_pixels
 from guidance.data.loading import ImageData, split
-from guidance.errors import ModelError
 from guidance.models.guided import GuidedModel
 from guidance.models.store import load_model
 from guidance.training.presets import OnTrain, cached_or_trained

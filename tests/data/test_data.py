@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from guidance.core.errors import DataError
 from guidance.data.loading import class_weights, load_mnist, target_labels
-from guidance.errors import DataError
 
 
 def test_sample_is_split_and_labelled(sample):

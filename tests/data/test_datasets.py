@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from guidance.config import RunConfig, TrainConfig
+from guidance.configs import RunConfig, TrainConfig
+from guidance.core.datasets import get_dataset
+from guidance.core.errors import ConfigError, DataError
 from guidance.data.loading import IDX_FILES, load_data
-from guidance.datasets import get_dataset
-from guidance.errors import ConfigError, DataError
 
 FASHION = get_dataset("fashion-mnist")
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from guidance.diffusion_config import DenoiserConfig, DiffuseConfig, NoisyClassifierConfig
-from guidance.errors import ConfigError, ModelError
+from guidance.configs import DenoiserConfig, DiffuseConfig, NoisyClassifierConfig
+from guidance.core.errors import ConfigError, ModelError
 from tests.cli_helpers import invoke, one_line_error
 
 
@@ -218,8 +218,10 @@ def test_a_missing_or_corrupt_denoiser_is_one_line(tiny_denoiser_folder, tmp_pat
 
 def test_a_guide_run_config_is_not_a_diffusion_config(tmp_path):
     config = tmp_path / "run.toml"
-    config.write_text('loss = "l1"\n')
-    one_line_error(invoke("diffuse", "--config", config), "no 'guidance' key")
+    config.write_text('loss = "l1"\n')  # no kind: read by its keys, as files from before kinds are
+    one_line_error(invoke("diffuse", "--config", config), "is a 'run' config; run it with guide run --config")
+    config.write_text('kind = "diffuse"\nscale = 2.0\n')
+    one_line_error(invoke("run", "--config", config), "is a 'diffuse' config; run it with guide diffuse --config")
 
 
 def test_configs_check_their_values():

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
+from guidance.configs import DenoiserConfig, NoisyClassifierConfig
 from guidance.diffusion.classifier import load_noisy_classifier
 from guidance.diffusion.denoiser import load_denoiser
 from guidance.diffusion.training import denoiser_test_loss, noisy_test_accuracy, train_denoiser, train_noisy_classifier
-from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
 from guidance.models.shipped import SHIPPED_DIR
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from guidance.config import TrainConfig
-from guidance.errors import ConfigError, ModelError, TrainingDiverged
+from guidance.configs import TrainConfig
+from guidance.core.errors import ConfigError, ModelError, TrainingDiverged
 from guidance.models.store import load_model, save_model
 from guidance.training.classifier import evaluate, train_classifier
 

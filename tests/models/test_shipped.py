@@ -7,8 +7,7 @@ from typer.testing import CliRunner
 
 from guidance.api import load_guided_model, load_run_judge
 from guidance.cli import app
-from guidance.config import JUDGE_CONFIG, JUDGE_CONFIGS, MODEL_PRESETS
-from guidance.diffusion_config import DenoiserConfig, NoisyClassifierConfig
+from guidance.configs import JUDGE_CONFIG, JUDGE_CONFIGS, MODEL_PRESETS, DenoiserConfig, NoisyClassifierConfig
 from guidance.models.shipped import SHIPPED_DIR, shipped_folder, shipped_names
 from guidance.models.store import preset_folder
 

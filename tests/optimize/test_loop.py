@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from guidance.config import RunConfig
+from guidance.configs import RunConfig
 from guidance.models.guided import GuidedModel
 from guidance.optimize.loop import Callback, guide
 from guidance.optimize.objectives import LOSSES, REGULARIZERS
@@ -161,7 +161,7 @@ def test_blur_every_k_steps_smooths_the_image(tiny_model):
 
 
 def test_cuda_on_a_machine_without_one_is_a_clear_error(tiny_model):
-    from guidance.errors import ConfigError
+    from guidance.core.errors import ConfigError
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")

@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
-from guidance.errors import ConfigError, StartError
+from guidance.core.errors import ConfigError, StartError
 from guidance.optimize.starts import make_start
 
 

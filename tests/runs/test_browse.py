@@ -9,7 +9,7 @@ from cli_helpers import invoke, one_line_error
 from rich.console import Console
 
 from guidance.api import run_experiment
-from guidance.config import RunConfig
+from guidance.configs import RunConfig
 from guidance.optimize.loop import Callback
 from guidance.runs.render import frames_view, terminal_image
 from guidance.runs.tables import COMPARE_COLUMNS, rows_table, run_row

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from guidance.config import MODEL_PRESETS, judge_config
+from guidance.configs import MODEL_PRESETS, judge_config
 from guidance.models.shipped import SHIPPED_DIR
 from guidance.models.store import load_model
 from guidance.training.classifier import evaluate, train_classifier

@@ -6,10 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from guidance.config import RunConfig, TrainConfig
-from guidance.errors import TrainingDiverged
+from guidance.configs import RunConfig, TrainConfig
+from guidance.core.errors import TrainingDiverged
 from guidance.optimize.loop import guide
-from guidance.optimize.params import PARAMETERISATIONS
 from guidance.optimize.starts import make_start
 from guidance.optimize.steps import gaussian_blur, per_image_norm
 from guidance.training.robust import AdversarialTraining, pgd
@@ -100,12 +99,6 @@ def test_lowres_images_have_no_detail_finer_than_their_grid(tiny_model, twos):
     pixel = guide(tiny_model, twos[:2], RunConfig(steps=20, lr=0.5)).final
     pixel_rebuilt = F.interpolate(F.avg_pool2d(pixel, 4), scale_factor=4, mode="bilinear", align_corners=False)
     assert (result.final - rebuilt).abs().mean() < (pixel - pixel_rebuilt).abs().mean()
-
-
-def test_parameterisation_registry_matches_config_choices():
-    from guidance.config import CHOICES
-
-    assert sorted(PARAMETERISATIONS.names()) == CHOICES["param"]
 
 
 def test_data_noise_is_seeded_black_at_the_border_and_in_range(sample):

@@ -5,9 +5,9 @@ import pytest
 import torch
 from PIL import Image
 
-from guidance.config import JUDGE_CONFIG, RunConfig
+from guidance.configs import JUDGE_CONFIG, RunConfig
+from guidance.core.errors import GuideError
 from guidance.data.images import as_pixels
-from guidance.errors import GuideError
 from guidance.optimize.loop import guide
 from guidance.optimize.starts import make_start
 from guidance.runs.folders import load_images_to_judge

@@ -1,32 +1,25 @@
-"""Diffusion configs: the denoiser and noise-aware classifier recipes, and one ``guide diffuse`` run.
-
-Kept apart from ``config`` (the guidance loop's configs) and, like it, free of torch,
-so a bad option fails at once. Every field carries a one-line "why".
-"""
+"""Diffusion configs: the denoiser and noise-aware classifier recipes, and one ``guide diffuse`` run."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping
+from typing import ClassVar
 
-from guidance.config import ConfigBase, RunConfig, _require, check_target, read_toml
-from guidance.datasets import DEFAULT_DATASET, get_dataset
-from guidance.registry import did_you_mean
+from guidance.configs.base import ConfigBase, check_target, choice, require
+from guidance.configs.presets import DEVICES, NOISY_MODEL
+from guidance.core.datasets import DEFAULT_DATASET, get_dataset
 
 GUIDANCE_KINDS = ["classifier", "free", "none"]
 SAMPLERS = ["ddim", "ddpm", "dpm"]
 SCHEDULES = ["linear", "scaled_linear", "squaredcos_cap_v2"]
 
 
-def _choice(name: str, value: str, choices: list[str]) -> None:
-    _require(value in choices, f"unknown {name} '{value}'{did_you_mean(value, choices)}; choose from: {', '.join(choices)}")
-
-
 @dataclass(frozen=True)
 class DenoiserConfig(ConfigBase):
     """How to train the digit-conditioned denoiser (diffusers' UNet2DModel). Its hash keys the cache."""
+
+    kind: ClassVar[str] = "denoiser"
 
     dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist: what it learns to draw
     width: int = 16  # channels of the UNet's first level; the two lower levels have twice as many (0.27 M parameters)
@@ -46,18 +39,20 @@ class DenoiserConfig(ConfigBase):
     def validate(self) -> None:
         get_dataset(self.dataset)
         for name in ("width", "epochs", "batch_size", "timesteps"):
-            _require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
-        _require(self.width % 8 == 0, f"width must be a multiple of 8 (group norm), got {self.width}")
-        _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr}")
-        _require(0 < self.label_dropout < 1, f"label_dropout must be in (0, 1), got {self.label_dropout}")
-        _require(0 <= self.ema < 1, f"ema must be in [0, 1), got {self.ema}")
-        _require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
-        _choice("schedule", self.schedule, SCHEDULES)
+            require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
+        require(self.width % 8 == 0, f"width must be a multiple of 8 (group norm), got {self.width}")
+        require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr}")
+        require(0 < self.label_dropout < 1, f"label_dropout must be in (0, 1), got {self.label_dropout}")
+        require(0 <= self.ema < 1, f"ema must be in [0, 1), got {self.ema}")
+        require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
+        choice("schedule", self.schedule, SCHEDULES)
 
 
 @dataclass(frozen=True)
 class NoisyClassifierConfig(ConfigBase):
     """How to train the noise-aware "target vs rest" classifier that classifier guidance reads at every step."""
+
+    kind: ClassVar[str] = "noisy"
 
     arch: str = "small_cnn"  # the network; it sees two channels: x_t and the noise level sqrt(1 - alpha_bar_t)
     dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist
@@ -76,19 +71,19 @@ class NoisyClassifierConfig(ConfigBase):
     def validate(self) -> None:
         check_target(self.target, self.dataset)
         for name in ("epochs", "batch_size", "timesteps"):
-            _require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
-        _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr}")
-        _require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
-        _choice("schedule", self.schedule, SCHEDULES)
+            require(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
+        require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr}")
+        require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
+        choice("schedule", self.schedule, SCHEDULES)
 
 
-NOISY_MODEL = "noisy"  # --model name of the noise-aware classifier preset
-DIFFUSION_PRESETS = ["denoiser", NOISY_MODEL]  # what `guide train --preset` trains for guide diffuse
 
 
 @dataclass(frozen=True)
 class DiffuseConfig(ConfigBase):
     """One ``guide diffuse`` run: sample from pure noise with the denoiser, guided toward a target."""
+
+    kind: ClassVar[str] = "diffuse"
 
     experiment: str = "diffuse"  # a name for the run folder and tables
     guidance: str = "free"  # none (the denoiser alone), classifier (a classifier's gradient), free (classifier-free)
@@ -108,21 +103,11 @@ class DiffuseConfig(ConfigBase):
 
     def validate(self) -> None:
         check_target(self.target, self.dataset)
-        _choice("guidance", self.guidance, GUIDANCE_KINDS)
-        _choice("sampler", self.sampler, SAMPLERS)
-        _choice("device", self.device, ["auto", "cpu", "cuda"])
-        _require(math.isfinite(self.scale) and self.scale >= 0, f"scale must be a finite number >= 0, got {self.scale}")
+        choice("guidance", self.guidance, GUIDANCE_KINDS)
+        choice("sampler", self.sampler, SAMPLERS)
+        choice("device", self.device, DEVICES)
+        require(math.isfinite(self.scale) and self.scale >= 0, f"scale must be a finite number >= 0, got {self.scale}")
         for name in ("sampling_steps", "batch", "snapshot_every"):
             value = getattr(self, name)
-            _require(value > 0, f"{name.replace('_', ' ')} must be > 0, got {value}")
-        _require(0 < self.threshold <= 1, f"threshold must be in (0, 1], got {self.threshold}")
-
-
-def config_kind(values: Mapping[str, Any]) -> type[RunConfig] | type[DiffuseConfig]:
-    """Which config a mapping of keys is: a diffusion run names its ``guidance``, a guidance-loop run does not."""
-    return DiffuseConfig if "guidance" in values else RunConfig
-
-
-def load_experiment(path: str | Path) -> RunConfig | DiffuseConfig:
-    """An experiment config file of either kind."""
-    return config_kind(read_toml(Path(path), "config file")).from_toml(path)
+            require(value > 0, f"{name.replace('_', ' ')} must be > 0, got {value}")
+        require(0 < self.threshold <= 1, f"threshold must be in (0, 1], got {self.threshold}")

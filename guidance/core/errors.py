@@ -14,7 +14,7 @@ class ConfigError(GuideError):
 
 
 class DataError(GuideError):
-    """MNIST data is missing, unreadable or not MNIST."""
+    """A data set (MNIST, Fashion-MNIST) is missing, unreadable or not what its name says."""
 
 
 class ModelError(GuideError):

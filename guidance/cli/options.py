@@ -1,5 +1,8 @@
 """What every `guide` command shares: the common options, and bad input as one ``error:`` line.
 
+An option that sets a config key takes its help from the key's "why" comment in the config
+dataclass (``field_option``), so each option is described once.
+
 The kit's own errors become one line on stderr and exit code 1; Ctrl-C exits 130;
 --verbose shows the traceback instead.
 """
@@ -7,13 +10,22 @@ The kit's own errors become one line on stderr and exit code 1; Ctrl-C exits 130
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from guidance.errors import GuideError
+from guidance.core.errors import GuideError
 
 EXIT_INTERRUPTED = 130
+
+
+def field_option(config_class: type, key: str, *flags: str) -> Any:
+    """A typer option for config key `key`, its help the key's comment in `config_class`."""
+    from guidance.configs import describe
+
+    return typer.Option(*flags, help=describe(config_class)[key])
+
+
 Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks instead of one-line errors.")]
 TrustPickle = Annotated[bool, typer.Option("--trust-pickle", help="Allow unpickling a fastai learner .pkl (runs code from the file).")]
 DataDir = Annotated[Optional[Path], typer.Option("--data", help="Data root in torchvision's layout (MNIST/raw, FashionMNIST/raw); else $GUIDE_DATA, the cache, a download, or (MNIST) the embedded sample.")]
@@ -49,3 +61,21 @@ class UserErrors:
         if issubclass(kind, KeyboardInterrupt):
             fail("interrupted", EXIT_INTERRUPTED)
         return False
+
+
+SortOption = Annotated[Optional[str], typer.Option("--sort", help="Sort rows by a column (p_mean, generated, flip, l2_mean, ...; numbers largest first), or COLUMN:asc / COLUMN:desc.")]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="Experiment TOML; options given here override it.")]
+OutFolder = Annotated[Optional[Path], typer.Option(help="Run folder (must not exist or be empty); default results/runs/<time>-<experiment>.")]
+
+
+def check_count(name: str, value: int | None) -> None:
+    if value is not None and value <= 0:
+        fail(f"{name} must be > 0, got {value}")
+
+
+def exit_if_stopped(summary: dict, folder, step: str = "step") -> None:
+    """An interrupted run exits 130, a run whose loss became NaN exits 1; both say what they kept."""
+    if summary["status"] == "interrupted":
+        fail(f"interrupted at {step} {summary['steps_done']}; kept what it made in {folder}", EXIT_INTERRUPTED)
+    if summary["status"] == "nan":
+        fail(f"{summary['message']}; the run stopped and kept what it made in {folder}")

@@ -11,7 +11,7 @@ import difflib
 import fnmatch
 from typing import Callable, Generic, Iterator, TypeVar
 
-from guidance.errors import ConfigError
+from guidance.core.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -38,10 +38,11 @@ class Registry(Generic[T]):
 
         return add
 
-    def get(self, name: str) -> T:
+    def get(self, name: str, what: str | None = None) -> T:
+        """The entry called `name`; an unknown name fails naming `what` (default: the registry's kind)."""
         if name not in self._entries:
             raise ConfigError(
-                f"unknown {self.kind} '{name}'{did_you_mean(name, self.names())}; "
+                f"unknown {what or self.kind} '{name}'{did_you_mean(name, self.names())}; "
                 f"choose from: {', '.join(self.names())}"
             )
         return self._entries[name]

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from guidance.errors import ConfigError
-from guidance.registry import did_you_mean
+from guidance.core.errors import ConfigError
+from guidance.core.registry import did_you_mean
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""`guide show` and `guide list`: run folders read back, in the terminal (no torch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from guidance.cli.options import SortOption, UserErrors, Verbose, check_count, console, fail
+
+
+def show(
+    run_folder: Annotated[Path, typer.Argument(help="A run folder (finished, interrupted or failed).")],
+    frames: Annotated[Optional[str], typer.Option(help="Snapshots to draw: 'all' or steps like 0,100,500 (default: up to 6).")] = None,
+    images: Annotated[int, typer.Option(help="How many images of the batch to draw.")] = 2,
+    png: Annotated[bool, typer.Option("--png", help="Write contact.png and curves.png if missing.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """A run's config, log, verdicts and image sequence, drawn in the terminal."""
+    with UserErrors(verbose):
+        from guidance.runs.browse import STATES, read_run
+        from guidance.runs.render import config_table, frames_view, log_table, pick_frames, run_table
+
+        check_count("images", images)
+        record = read_run(run_folder)
+        arrays = record.images()
+        steps = [int(s) for s in arrays["steps"]] if arrays is not None else []
+        chosen = pick_frames(steps, frames) if arrays is not None else []  # a bad --frames fails before printing
+        shell = console()
+        shell.print(f"[bold]{record.name}[/]  {record.folder}  [dim]{STATES.get(record.state, record.state)}[/]")
+        shell.print(config_table(record.config))
+        if record.log:
+            shell.print(log_table(record.log))
+        if record.summary:
+            shell.print(run_table(record.summary))
+        if arrays is None:
+            shell.print("[yellow]no images.npz: this run saved no images[/]")
+        else:
+            shown = list(range(min(images, arrays["frames"].shape[1])))
+            labels = [f"#{i} {image['start']}" for i, image in enumerate((record.summary or {}).get("images", []))]
+            frames_shown = arrays.get("predicted", arrays["frames"])  # a diffusion run: its predicted clean images
+            shell.print(frames_view(frames_shown, steps, chosen, shown, labels or [f"#{i}" for i in shown]))
+        if png:
+            from guidance.runs.browse import write_missing_pictures
+
+            for note in write_missing_pictures(record):
+                shell.print(note)
+
+
+def list_runs(
+    root: Annotated[Optional[Path], typer.Option(help="Results folder to scan (default: $GUIDE_RUNS or results/runs).")] = None,
+    experiment: Annotated[Optional[str], typer.Option(help="Only runs of this experiment.")] = None,
+    sort: SortOption = "date",
+    verbose: Verbose = False,
+) -> None:
+    """Every run under the results folder: experiment, date, model, steps, verdicts, mean p(target)."""
+    with UserErrors(verbose):
+        from guidance.core.paths import runs_dir
+        from guidance.runs.browse import list_runs as find_run_rows
+        from guidance.runs.tables import LIST_COLUMNS, rows_table, with_diffusion_columns
+
+        root = root or runs_dir()
+        rows, notes = find_run_rows(root, experiment, sort)
+        shell = console()
+        for note in notes:
+            shell.print(f"[yellow]note:[/] {note}")
+        if not rows:
+            which = f" of experiment '{experiment}'" if experiment else ""
+            fail(f"no runs{which} under {root}")
+        shell.print(rows_table(rows, with_diffusion_columns(LIST_COLUMNS, rows), title=f"{len(rows)} runs under {root}"))

@@ -1,0 +1,47 @@
+"""`guide judge`: verdicts on a run folder, a folder of PNGs or an .npz; or `guide judge train`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from guidance.cli.options import DataDir, DatasetOption, TargetOption, TrustPickle, UserErrors, Verbose, console
+
+
+def judge(
+    path: Annotated[str, typer.Argument(help="A run folder, a folder of 28x28 PNGs, an .npz of images, or 'train' to train the judge.")],
+    model: Annotated[Optional[str], typer.Option(help="The guided model the images were made for (default: the run's own, else 'robust').")] = None,
+    trust_pickle: TrustPickle = False,
+    dataset: DatasetOption = None,
+    target: TargetOption = None,
+    threshold: Annotated[Optional[float], typer.Option(help="p(target) that counts as sure (default: the run's, else 0.99).")] = None,
+    judge_dir: Annotated[Optional[Path], typer.Option("--judge", help="Judge model folder (default: the cached judge).")] = None,
+    data: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Give images a verdict: flip, generated, unrealistic or unchanged."""
+    with UserErrors(verbose):
+        shell = console()
+        if path == "train" and not Path(path).exists():
+            from guidance.api import train_model
+            from guidance.configs import judge_config
+            from guidance.core.datasets import DEFAULT_DATASET
+            from guidance.runs.render import train_table
+
+            judge_model, folder, reused = train_model(judge_config(dataset or DEFAULT_DATASET), data_dir=data,
+                                                      console=shell, name="judge")
+            if reused:
+                shell.print(f"the judge is already trained: {folder}")
+            shell.print(train_table(judge_model.info, str(folder)))
+            return
+        from guidance.api import judge_path
+        from guidance.runs.render import verdict_table
+
+        judgement = judge_path(
+            path, model=model, target=target, threshold=threshold, judge_folder=judge_dir,
+            data_dir=data, trust_pickle=trust_pickle, console=shell, dataset=dataset,
+        )
+        shell.print(verdict_table(judgement.source, judgement.verdicts, judgement.counts, judgement.target_name,
+                                  judgement.set_metrics))

@@ -1,0 +1,34 @@
+"""Configs: what a run, a sampling, a training or a sweep point is, as frozen dataclasses with their kind.
+
+Every named preset lives in ``presets``. Imports only ``guidance.core``; no torch, so a bad
+value fails at once. The public names are re-exported here.
+"""
+
+from guidance.configs.base import ConfigBase, describe, read_toml
+from guidance.configs.diffuse import GUIDANCE_KINDS, SAMPLERS, DenoiserConfig, DiffuseConfig, NoisyClassifierConfig
+from guidance.configs.experiments import (
+    EXPERIMENT_KINDS,
+    ExperimentConfig,
+    experiment_class,
+    experiment_from_dict,
+    load_experiment,
+)
+from guidance.configs.presets import (
+    DEFAULT_MODEL,
+    DENOISER_PRESETS,
+    DIFFUSION_PRESETS,
+    JUDGE_CONFIG,
+    JUDGE_CONFIGS,
+    MODEL_PRESETS,
+    NOISY_MODEL,
+    judge_config,
+)
+from guidance.configs.run import RunConfig
+from guidance.configs.train import TrainConfig
+
+__all__ = [
+    "ConfigBase", "describe", "read_toml", "GUIDANCE_KINDS", "SAMPLERS", "DenoiserConfig", "DiffuseConfig",
+    "NoisyClassifierConfig", "EXPERIMENT_KINDS", "ExperimentConfig", "experiment_class", "experiment_from_dict",
+    "load_experiment", "DEFAULT_MODEL", "DENOISER_PRESETS", "DIFFUSION_PRESETS", "JUDGE_CONFIG", "JUDGE_CONFIGS",
+    "MODEL_PRESETS", "NOISY_MODEL", "judge_config", "RunConfig", "TrainConfig",
+]
