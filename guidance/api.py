@@ -27,7 +27,7 @@ from guidance.runs.judging import Judgement, judge_path
 
 __all__ = [
     "train_model", "train_diffusion", "load_guided_model", "load_run_judge", "run_experiment", "diffuse",
-    "judge_path", "compare_runs", "resolve", "RunOutcome", "Judgement", "Comparison", "Workspace", "Experiment",
+    "judge_path", "compare_runs", "resume_run", "resolve", "RunOutcome", "Judgement", "Comparison", "Workspace", "Experiment",
 ]
 
 
@@ -121,6 +121,20 @@ def run_experiment(
     """
     experiment = resolve(config, _workspace(workspace, data_dir, console, trust_pickle, data), model=model, judge=judge)
     return execute_loop(experiment, out, callbacks)
+
+
+def resume_run(
+    folder: str | Path, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
+    callbacks: Iterable[Callback] = (), workspace: Workspace | None = None, kind: str | None = None,
+) -> RunOutcome:
+    """Continue a killed or interrupted run (of either kind) from its last checkpoint, in its own folder.
+
+    The final images are byte-identical to those of the same run never stopped (on the same device).
+    With `kind` ('run' or 'diffuse'), a folder of the other kind is refused.
+    """
+    from guidance.runs.execute import resume_run as resume
+
+    return resume(folder, _workspace(workspace, data_dir, console, trust_pickle, None), callbacks, kind)
 
 
 def diffuse(

@@ -188,6 +188,10 @@ class Experiment:
         from guidance.optimize.loop import resolve_device
 
         resolve_device(self.config.device)
+        if self.config.tensorboard:
+            from guidance.core.paths import check_tensorboard_dir
+
+            check_tensorboard_dir(self.config.tensorboard)
         if isinstance(self.config, DiffuseConfig):
             self._check_diffusion()
         else:

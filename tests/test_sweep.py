@@ -61,19 +61,10 @@ def test_two_local_workers_give_the_same_images_as_one(tiny_model_folder, tmp_pa
         assert filecmp.cmp(point / "images.npz", tmp_path / "w2" / "points" / point.name / "images.npz", shallow=False)
 
 
-def test_the_ray_path_on_a_local_instance(tiny_model_folder, tmp_path):
-    pytest.importorskip("ray")
-    path = write_sweep(tmp_path / "s.toml", tiny_model_folder, 'lr = [0.1, 0.3]\n')
-    assert invoke("sweep", path, "--out", tmp_path / "local", "--workers", "1").exit_code == 0
-    result = invoke("sweep", path, "--out", tmp_path / "ray", "--workers", "2", "--ray")
-    assert result.exit_code == 0, result.output
-    for point in (tmp_path / "local" / "points").iterdir():
-        assert filecmp.cmp(point / "images.npz", tmp_path / "ray" / "points" / point.name / "images.npz", shallow=False)
-
-
 @pytest.mark.parametrize("axes, options, fragment", [
     ('lossy = ["ce"]\n', [], "axis 'lossy' is not a config key (did you mean 'loss'?)"),
     ("lr = []\n", [], "axis 'lr' is empty"),
+    ('lr = "0.1"\n', [], "axis 'lr' must be a list of values, like lr = [\"0.1\"]"),
     ('loss = ["nope"]\n', [], "unknown loss 'nope'"),
     ("lr = [" + ", ".join(str(0.01 * (i + 1)) for i in range(101)) + "]\nseed = [" + ", ".join(map(str, range(100))) + "]\n",
      [], "the grid has 10,100 points"),
@@ -91,6 +82,11 @@ def test_a_folder_of_another_sweep_is_refused(tiny_model_folder, tmp_path):
     assert invoke("sweep", first, "--out", tmp_path / "sw", "--workers", "1").exit_code == 0
     other = write_sweep(tmp_path / "b.toml", tiny_model_folder, "lr = [0.2]\n")
     one_line_error(invoke("sweep", other, "--out", tmp_path / "sw"), "was written by another sweep")
+
+
+def test_sweep_help_names_the_ray_extra_whole():
+    result = invoke("sweep", "--help")
+    assert "guidance-kit[ray]" in result.output and "guidance-kit[tensorboard]" not in result.output
 
 
 def test_an_unreachable_ray_address_is_one_line(tiny_model_folder, tmp_path):

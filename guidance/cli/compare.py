@@ -7,7 +7,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from guidance.cli.options import DataDir, SortOption, TrustPickle, UserErrors, Verbose, check_count, console
+from guidance.cli.options import (
+    DataDir,
+    SortOption,
+    TensorBoardDir,
+    TensorBoardFlag,
+    TrustPickle,
+    UserErrors,
+    Verbose,
+    check_count,
+    console,
+    tensorboard_folder,
+)
 
 
 def compare(
@@ -18,17 +29,22 @@ def compare(
     sort: SortOption = None,
     dataset: Annotated[Optional[str], typer.Option("--dataset", help="Run every config on this data set; refuse run folders of another.")] = None,
     trust_pickle: TrustPickle = False,
+    tensorboard: TensorBoardFlag = False,
+    tensorboard_dir: TensorBoardDir = None,
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
     """Run configs on the same starts and seeds; one table, snapshots and curves side by side."""
-    _compare(sources or [], out, batch, seed, sort, data, trust_pickle, verbose, dataset)
+    _compare(sources or [], out, batch, seed, sort, data, trust_pickle, verbose, dataset,
+             tensorboard_folder(tensorboard, tensorboard_dir))
 
 
 def showcase(
     out: Annotated[Path, typer.Option(help="Where the showcase goes (must not exist or be empty).")] = Path("results/showcase"),
     batch: Annotated[int, typer.Option(help="Images per experiment.")] = 8,
     seed: Annotated[int, typer.Option(help="Seed for every experiment.")] = 0,
+    tensorboard: TensorBoardFlag = False,
+    tensorboard_dir: TensorBoardDir = None,
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
@@ -36,11 +52,13 @@ def showcase(
     four ways; and in sneaker/, Fashion-MNIST's flip from a sandal and its two generations of a sneaker."""
     from guidance.runs.compare import SHOWCASE_SNEAKER, showcase_configs
 
-    _compare(showcase_configs, out, batch, seed, None, data, False, verbose)
-    _compare(lambda: showcase_configs(SHOWCASE_SNEAKER), out / "sneaker", batch, seed, None, data, False, verbose)
+    board = tensorboard_folder(tensorboard, tensorboard_dir)
+    _compare(showcase_configs, out, batch, seed, None, data, False, verbose, tensorboard=board)
+    _compare(lambda: showcase_configs(SHOWCASE_SNEAKER), out / "sneaker", batch, seed, None, data, False, verbose,
+             tensorboard=board)
 
 
-def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose, dataset=None) -> None:
+def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose, dataset=None, tensorboard=None) -> None:
     """compare and showcase: `sources` is a list of paths, or a function returning one (may fail)."""
     with UserErrors(verbose):
         check_count("batch", batch)
@@ -48,7 +66,8 @@ def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose, datas
 
         shell = console()
         comparison = compare_runs(sources() if callable(sources) else sources, out=out, batch=batch, seed=seed,
-                                  sort=sort, data_dir=data, trust_pickle=trust_pickle, console=shell, dataset=dataset)
+                                  sort=sort, data_dir=data, trust_pickle=trust_pickle, console=shell, dataset=dataset,
+                                  tensorboard=tensorboard)
         _report_comparison(shell, comparison)
 
 

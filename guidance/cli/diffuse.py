@@ -9,13 +9,18 @@ from guidance.cli.options import (
     DataDir,
     DatasetOption,
     OutFolder,
+    ResumeFolder,
     TargetOption,
+    TensorBoardDir,
+    TensorBoardFlag,
     TrustPickle,
     UserErrors,
     Verbose,
     console,
     exit_if_stopped,
     field_option,
+    refuse_options_with_resume,
+    tensorboard_folder,
 )
 from guidance.configs import DiffuseConfig, load_experiment
 
@@ -38,22 +43,32 @@ def diffuse(
     device: Annotated[Optional[str], field_option(DiffuseConfig, "device")] = None,
     judge: Annotated[Optional[bool], field_option(DiffuseConfig, "judge", "--judge/--no-judge")] = None,
     experiment: Annotated[Optional[str], field_option(DiffuseConfig, "experiment")] = None,
+    tensorboard: TensorBoardFlag = False,
+    tensorboard_dir: TensorBoardDir = None,
     out: OutFolder = None,
+    resume: ResumeFolder = None,
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
     """Sample digits from pure noise with the denoiser, steered toward the target; save the run."""
     with UserErrors(verbose):
-        base = load_experiment(config_file, kind="diffuse") if config_file else DiffuseConfig()
-        config = base.override(
-            dataset=dataset, target=target, guidance=guidance, scale=scale, model=model, denoiser=denoiser,
+        changes = dict(
+            tensorboard=tensorboard_folder(tensorboard, tensorboard_dir), dataset=dataset, target=target, guidance=guidance, scale=scale, model=model, denoiser=denoiser,
             sampler=sampler, sampling_steps=sampling_steps, batch=batch, seed=seed, snapshot_every=snapshot_every,
             threshold=threshold, device=device, judge=judge, experiment=experiment,
         )
-        from guidance.api import diffuse as run_diffusion
-
         shell = console()
-        outcome = run_diffusion(config, out=out, data_dir=data, trust_pickle=trust_pickle, console=shell)
+        if resume is not None:
+            from guidance.api import resume_run
+
+            refuse_options_with_resume(changes, config_file, out)
+            outcome = resume_run(resume, data_dir=data, trust_pickle=trust_pickle, console=shell, kind="diffuse")
+        else:
+            from guidance.api import diffuse as run_diffusion
+
+            base = load_experiment(config_file, kind="diffuse") if config_file else DiffuseConfig()
+            outcome = run_diffusion(base.override(**changes), out=out, data_dir=data, trust_pickle=trust_pickle,
+                                    console=shell)
         report_diffusion(shell, outcome)
 
 

@@ -40,7 +40,9 @@ def console(stderr: bool = False):
 
 
 def fail(message: str, code: int = 1) -> None:
-    console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape
+
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # '[ray]' stays text
     raise typer.Exit(code)
 
 
@@ -66,6 +68,30 @@ class UserErrors:
 SortOption = Annotated[Optional[str], typer.Option("--sort", help="Sort rows by a column (p_mean, generated, flip, l2_mean, ...; numbers largest first), or COLUMN:asc / COLUMN:desc.")]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="Experiment TOML; options given here override it.")]
 OutFolder = Annotated[Optional[Path], typer.Option(help="Run folder (must not exist or be empty); default results/runs/<time>-<experiment>.")]
+
+
+TensorBoardFlag = Annotated[bool, typer.Option("--tensorboard", help="Also log to TensorBoard, under results/runs/tensorboard (or --tensorboard-dir); one TensorBoard run per run folder.")]
+TensorBoardDir = Annotated[Optional[Path], typer.Option("--tensorboard-dir", help="Log to TensorBoard under this folder (implies --tensorboard); then: tensorboard --logdir DIR.")]
+
+
+def tensorboard_folder(flag: bool, folder: Path | None) -> str | None:
+    """What --tensorboard and --tensorboard-dir ask for: a folder, or None (the config's own setting stands)."""
+    from guidance.core.paths import tensorboard_dir
+
+    if folder is not None:
+        return str(folder)
+    return str(tensorboard_dir()) if flag else None
+
+
+ResumeFolder = Annotated[Optional[Path], typer.Option("--resume", help="Continue a killed or interrupted run from its last checkpoint, in its own folder; the final images are those of a run never stopped.")]
+
+
+def refuse_options_with_resume(changes: dict, config_file, out) -> None:
+    """--resume continues a run as it was configured: options that would change it are refused."""
+    given = [f"--{key.replace('_', '-')}" for key, value in changes.items() if value is not None]
+    given += ["--config"] * (config_file is not None) + ["--out"] * (out is not None)
+    if given:
+        fail(f"--resume continues the run as its config.toml says; drop {', '.join(given)}")
 
 
 def check_count(name: str, value: int | None) -> None:

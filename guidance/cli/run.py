@@ -9,13 +9,18 @@ from guidance.cli.options import (
     DataDir,
     DatasetOption,
     OutFolder,
+    ResumeFolder,
     TargetOption,
+    TensorBoardDir,
+    TensorBoardFlag,
     TrustPickle,
     UserErrors,
     Verbose,
     console,
     exit_if_stopped,
     field_option,
+    refuse_options_with_resume,
+    tensorboard_folder,
 )
 from guidance.configs import DEFAULT_MODEL, RunConfig, load_experiment
 
@@ -56,25 +61,36 @@ def run(
     snapshot_every: Annotated[Optional[int], field_option(RunConfig, "snapshot_every")] = None,
     device: Annotated[Optional[str], field_option(RunConfig, "device")] = None,
     judge: Annotated[Optional[bool], field_option(RunConfig, "judge", "--judge/--no-judge")] = None,
+    tensorboard: TensorBoardFlag = False,
+    tensorboard_dir: TensorBoardDir = None,
     out: OutFolder = None,
+    resume: ResumeFolder = None,
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
     """Guide images toward the target class and save the run."""
     with UserErrors(verbose):
-        base = load_experiment(config_file, kind="run") if config_file else RunConfig()
-        config = base.override(
-            dataset=dataset, target=target, experiment=experiment, model=model, start=start, batch=batch, seed=seed,
+        changes = dict(
+            tensorboard=tensorboard_folder(tensorboard, tensorboard_dir), dataset=dataset, target=target,
+            experiment=experiment, model=model, start=start, batch=batch, seed=seed,
             loss=loss, steps=steps, step=step, lr=lr, schedule=schedule, space=space, param=param,
             param_sigma=param_sigma, param_factor=param_factor, clamp=clamp, eps=eps, eps_norm=eps_norm, l2=l2, l1=l1,
             tv=tv, proximity=proximity, blur_every=blur_every, blur_sigma=blur_sigma, jitter=jitter,
             threshold=threshold, early_stop=early_stop, keep=keep, log_every=log_every, snapshot_every=snapshot_every,
             device=device, judge=judge,
         )
-        from guidance.api import run_experiment
-
         shell = console()
-        outcome = run_experiment(config, out=out, data_dir=data, trust_pickle=trust_pickle, console=shell)
+        if resume is not None:
+            from guidance.api import resume_run
+
+            refuse_options_with_resume(changes, config_file, out)
+            outcome = resume_run(resume, data_dir=data, trust_pickle=trust_pickle, console=shell, kind="run")
+        else:
+            from guidance.api import run_experiment
+
+            base = load_experiment(config_file, kind="run") if config_file else RunConfig()
+            outcome = run_experiment(base.override(**changes), out=out, data_dir=data, trust_pickle=trust_pickle,
+                                     console=shell)
         report_run(shell, outcome)
 
 

@@ -7,7 +7,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from guidance.cli.options import EXIT_INTERRUPTED, DataDir, SortOption, UserErrors, Verbose, console, fail
+from guidance.cli.options import (
+    EXIT_INTERRUPTED,
+    DataDir,
+    SortOption,
+    TensorBoardDir,
+    TensorBoardFlag,
+    UserErrors,
+    Verbose,
+    console,
+    fail,
+    tensorboard_folder,
+)
 from guidance.core.registry import did_you_mean
 
 
@@ -22,6 +33,8 @@ def sweep(
     x: Annotated[Optional[str], typer.Option(help="Sweep axis for the heatmap's columns.")] = None,
     y: Annotated[Optional[str], typer.Option(help="Sweep axis for the heatmap's rows.")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Run a grid of more than 10,000 points.")] = False,
+    tensorboard: TensorBoardFlag = False,
+    tensorboard_dir: TensorBoardDir = None,
     data: DataDir = None,
     verbose: Verbose = False,
 ) -> None:
@@ -36,7 +49,8 @@ def sweep(
         shell = console()
         workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, sweep.grid_size()))
         outcome = run_sweep(sweep, out=out, workers=workers, ray=ray or ray_address is not None, address=ray_address,
-                            data_dir=data, yes=yes, sort=sort, console=shell)
+                            data_dir=data, yes=yes, sort=sort, console=shell,
+                            tensorboard=tensorboard_folder(tensorboard, tensorboard_dir))
         _report_sweep(shell, sweep, outcome, plot, x, y)
 
 

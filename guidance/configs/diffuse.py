@@ -100,6 +100,7 @@ class DiffuseConfig(ConfigBase):
     threshold: float = 0.5  # classifier guidance: the guiding classifier's p(target) from which it calls the image the target (below: 'unchanged')
     device: str = "auto"  # auto, cpu or cuda
     judge: bool = True  # give every image a verdict and the batch its set metrics
+    tensorboard: str = ""  # also log the sampling to TensorBoard under this folder ('' = not): x_t and x0_hat per snapshot
 
     def validate(self) -> None:
         check_target(self.target, self.dataset)

@@ -50,6 +50,7 @@ class RunConfig(ConfigBase):
     snapshot_every: int = 50  # steps between saved frames
     device: str = "auto"  # auto, cpu or cuda
     judge: bool = True  # give every image a verdict (flip / generated / ...) at the end
+    tensorboard: str = ""  # also log the run to TensorBoard under this folder ('' = not); one TensorBoard run per run folder
 
     def validate(self) -> None:
         check_target(self.target, self.dataset)

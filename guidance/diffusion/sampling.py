@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -57,6 +57,44 @@ def check_sampling_steps(steps: int, timesteps: int) -> None:
         raise ConfigError(f"--sampling-steps {steps} is more than the denoiser's schedule has ({timesteps})")
 
 
+SCHEDULER_STATE = ("model_outputs", "lower_order_nums", "_step_index", "_begin_index")  # what DPM-Solver++ remembers
+
+
+@dataclass
+class SamplingState:
+    """Everything the sampler needs to continue from the top of step `step` as if it had never stopped."""
+
+    step: int
+    x: torch.Tensor  # x_t at that step
+    generators: list[torch.Tensor]  # each image's noise generator state (the ddpm sampler draws from them)
+    scheduler: dict[str, Any]  # the diffusers scheduler's own memory (DPM-Solver++'s earlier model outputs)
+    frames: list[torch.Tensor]
+    predicted: list[torch.Tensor]
+    frame_steps: list[int]
+    history: list[dict[str, Any]]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Tensors, lists and numbers only: ``torch.load(weights_only=True)`` reads it back without unpickling code."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "SamplingState":
+        return cls(**values)
+
+
+def _scheduler_state(sampler) -> dict[str, Any]:
+    copy = lambda v: v.detach().cpu().clone() if isinstance(v, torch.Tensor) else v
+    return {k: ([copy(v) for v in value] if isinstance(value, list) else copy(value))
+            for k in SCHEDULER_STATE if hasattr(sampler, k) for value in [getattr(sampler, k)]}
+
+
+def _restore_scheduler(sampler, state: dict[str, Any], device: torch.device) -> None:
+    move = lambda v: v.to(device) if isinstance(v, torch.Tensor) else v
+    for key, value in state.items():
+        setattr(sampler, key, [move(v) for v in value] if isinstance(value, list) else move(value))
+
+
 def start_noise(batch: int, seed: int) -> tuple[torch.Tensor, list[torch.Generator]]:
     """x_T for image i from seed + i, and the per-image generators a stochastic sampler goes on drawing from."""
     generators = [torch.Generator().manual_seed(seed + i) for i in range(batch)]
@@ -68,10 +106,12 @@ def start_noise(batch: int, seed: int) -> tuple[torch.Tensor, list[torch.Generat
 def sample(
     predict: NoisePredictor, sampler, alphas: torch.Tensor, config: DiffuseConfig, reader: Reader,
     class_names: list[str], device: torch.device, callbacks: Iterable[Callback] = (),
+    resume: SamplingState | None = None,
 ) -> DiffusionResult:
     """Denoise pure noise with `predict` (a steered noise predictor) and `sampler` (a diffusers scheduler).
 
-    `reader` (the judge) measures p(target) of each step's predicted clean image for the log.
+    `reader` (the judge) measures p(target) of each step's predicted clean image for the log. With
+    `resume`, continue from that state (an ``at_checkpoint`` callback's): the same images as never stopping.
     """
     callbacks = list(callbacks)
     target_index = config.target  # the reader (a judge) has its classes in label order
@@ -79,10 +119,26 @@ def sample(
     x = noise.to(device)
     alphas = alphas.to(device)
     frames, predicted_frames, frame_steps, history = [], [], [], []
-    status, message, step = "finished", "", 0
+    status, message, step, first_step, earlier = "finished", "", 0, 0, 0.0
+    if resume is not None:
+        x = resume.x.to(device)
+        for generator, state in zip(generators, resume.generators):
+            generator.set_state(state)
+        _restore_scheduler(sampler, resume.scheduler, device)
+        frames, predicted_frames = list(resume.frames), list(resume.predicted)
+        frame_steps, history = list(resume.frame_steps), list(resume.history)
+        step = first_step = resume.step
+        earlier = resume.seconds
     for callback in callbacks:
         callback.before_run(config, to_pixels(noise))
-    started = time.perf_counter()
+    started = time.perf_counter() - earlier
+
+    def checkpoint() -> None:
+        state = SamplingState(step, x.cpu().clone(), [g.get_state() for g in generators], _scheduler_state(sampler),
+                              list(frames), list(predicted_frames), list(frame_steps), list(history),
+                              time.perf_counter() - started)
+        for callback in callbacks:
+            callback.at_checkpoint(state)
 
     def log(step: int, timestep: int, clean: torch.Tensor) -> None:
         probs = reader(to_pixels(clean).clamp(0, 1)).cpu()
@@ -102,6 +158,8 @@ def sample(
     def snapshot(clean: torch.Tensor) -> None:
         frames.append(to_pixels(x).clamp(0, 1).cpu())
         predicted_frames.append(to_pixels(clean).clamp(0, 1).cpu())
+        for callback in callbacks:
+            callback.after_snapshot(step, {"x_t": frames[-1], "x0_hat": predicted_frames[-1]})
         frame_steps.append(step)
 
     clean = x
@@ -110,6 +168,10 @@ def sample(
     step_options = {"ddpm": {"generator": generators}, "ddim": {"use_clipped_model_output": True}}.get(config.sampler, {})
     try:
         for step, t in enumerate(timesteps):
+            if step < first_step:
+                continue
+            if step % config.snapshot_every == 0 and step > first_step:
+                checkpoint()
             t = t.to(device)
             eps = predict(x, t)
             if not bool(torch.isfinite(eps).all()):

@@ -2,7 +2,9 @@
 
 One ``for`` loop in ``guide``. It never prints, plots or saves; it returns a
 ``GuideResult`` and fires events on callbacks (``before_run``, ``after_log``,
-``after_run``), which is where progress bars, JSONL logs and custom hooks live.
+``after_snapshot``, ``at_checkpoint``, ``after_run``), which is where progress bars,
+JSONL logs, TensorBoard, checkpoints and custom hooks live. ``guide(..., resume=state)``
+continues from a ``LoopState`` as if the run had never stopped: the same images, to the byte.
 """
 
 from __future__ import annotations
@@ -28,7 +30,39 @@ class Callback:
 
     def before_run(self, config: RunConfig, start: torch.Tensor) -> None: ...
     def after_log(self, record: dict[str, Any]) -> None: ...
+    def after_snapshot(self, step: int, images: dict[str, torch.Tensor]) -> None: ...  # name -> (B, 1, H, W) pixels
+    def at_checkpoint(self, state: "LoopState") -> None: ...  # at the top of each snapshot step after the first
     def after_run(self, result: "GuideResult") -> None: ...
+
+
+@dataclass
+class LoopState:
+    """Everything the loop needs to continue from the top of step `step` as if it had never stopped."""
+
+    step: int  # the next step to take
+    start: torch.Tensor  # (B, 1, H, W) the start images, as the run began
+    param: torch.Tensor  # the optimised tensor (pixels, a latent, or the normalised input)
+    best: torch.Tensor  # per image, the optimised tensor with the lowest objective so far
+    best_loss: list[float]
+    reached: list[int | None]
+    step_rule: dict[str, Any]  # the step rule's state_dict() (Adam's moments)
+    jitter: list[torch.Tensor]  # each image's jitter generator state
+    frames: list[torch.Tensor]
+    frame_steps: list[int]
+    history: list[dict[str, Any]]
+    seconds: float  # time spent so far
+
+    def to_dict(self) -> dict[str, Any]:
+        """Tensors, lists and numbers only: ``torch.load(weights_only=True)`` reads it back without unpickling code."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {
+            "best_loss": [float(v) for v in self.best_loss],
+            "reached": [-1 if r is None else r for r in self.reached],
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "LoopState":
+        values = dict(values) | {"reached": [None if r < 0 else r for r in values["reached"]]}
+        return cls(**values)
 
 
 @dataclass
@@ -67,9 +101,13 @@ def resolve_device(name: str) -> torch.device:
 
 def guide(
     model: GuidedModel, start: torch.Tensor, config: RunConfig,
-    callbacks: Iterable[Callback] = (),
+    callbacks: Iterable[Callback] = (), resume: LoopState | None = None,
 ) -> GuideResult:
-    """Optimise `start` (B, 1, H, W) toward ``config.target``; see RunConfig for every knob."""
+    """Optimise `start` (B, 1, H, W) toward ``config.target``; see RunConfig for every knob.
+
+    With `resume`, continue from that state (taken by an ``at_checkpoint`` callback of this same
+    config and start): the result is the one an uninterrupted run gives.
+    """
     callbacks = list(callbacks)
     device = resolve_device(config.device)
     model = model.to(device).eval().requires_grad_(False)  # weights are frozen: no weight grads
@@ -95,10 +133,20 @@ def guide(
     best_loss = [math.inf] * batch
     reached: list[int | None] = [None] * batch
     frames, frame_steps, history = [], [], []
-    status, message, step = "finished", "", 0
+    status, message, step, first_step, earlier = "finished", "", 0, 0, 0.0
+    if resume is not None:
+        param.copy_(resume.param.to(device))
+        best.copy_(resume.best.to(device))
+        best_loss, reached = list(resume.best_loss), list(resume.reached)
+        step_rule.load_state_dict(resume.step_rule)
+        for generator, state in zip(jitter_rngs, resume.jitter):
+            generator.set_state(state)
+        frames, frame_steps, history = list(resume.frames), list(resume.frame_steps), list(resume.history)
+        step = first_step = resume.step
+        earlier = resume.seconds
     for callback in callbacks:
         callback.before_run(config, start)
-    started = time.perf_counter()
+    started = time.perf_counter() - earlier
 
     def evaluate(with_grad: bool):
         """Forward pass on the current image: per-image objective, its terms, logits, grad."""
@@ -142,6 +190,12 @@ def guide(
         """A copy of the current pixels on the CPU (never a view of `param`, which keeps moving)."""
         return to_pixels(param).detach().cpu().clone()
 
+    def keep_frame() -> None:
+        frames.append(snapshot())
+        frame_steps.append(step)
+        for callback in callbacks:
+            callback.after_snapshot(step, {"image": frames[-1]})
+
     def remember(per_image: torch.Tensor, p_target: torch.Tensor, grad: torch.Tensor | None) -> bool:
         """Track the best image per image and the first step each reached the threshold.
 
@@ -164,8 +218,20 @@ def guide(
                 reached[i] = step
         return True
 
+    def checkpoint() -> None:
+        state = LoopState(
+            step=step, start=start.cpu(), param=param.detach().cpu().clone(), best=best.detach().cpu().clone(),
+            best_loss=list(best_loss), reached=list(reached), step_rule=step_rule.state_dict(),
+            jitter=[g.get_state() for g in jitter_rngs], frames=list(frames), frame_steps=list(frame_steps),
+            history=list(history), seconds=time.perf_counter() - started,
+        )
+        for callback in callbacks:
+            callback.at_checkpoint(state)
+
     try:
-        for step in range(config.steps):
+        for step in range(first_step, config.steps):
+            if step % config.snapshot_every == 0 and step > first_step:
+                checkpoint()
             lr = config.lr * schedule(step, config.steps)
             per_image, terms, logits, grad = evaluate(with_grad=True)
             p_target = logits.softmax(1)[:, model.target_index]
@@ -173,8 +239,7 @@ def guide(
                 status, message = "nan", f"loss or gradient became non-finite at step {step}"
                 break
             if step % config.snapshot_every == 0:
-                frames.append(snapshot())
-                frame_steps.append(step)
+                keep_frame()
             if step % config.log_every == 0:
                 record(per_image, terms, logits, grad, lr)
             if config.early_stop and bool((p_target >= config.threshold).all()):
@@ -199,8 +264,7 @@ def guide(
     if not history or history[-1]["step"] != step:
         record(per_image, terms, logits, None, 0.0)
     if not frame_steps or frame_steps[-1] != step:
-        frames.append(snapshot())
-        frame_steps.append(step)
+        keep_frame()
 
     last = snapshot()
     best_pixels = to_pixels(best).detach().cpu().clone()

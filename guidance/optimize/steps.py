@@ -29,6 +29,13 @@ class StepRule:
     def __call__(self, param: torch.Tensor, grad: torch.Tensor, lr: float) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """What the rule remembers between steps (a resumed run continues from it); most rules remember nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a `state_dict()`."""
+
 
 @STEP_RULES.register("sgd")
 class SGD(StepRule):
@@ -67,12 +74,21 @@ class Adam(StepRule):
         beta1, beta2 = self.betas
         if self.m is None:
             self.m, self.v = torch.zeros_like(param), torch.zeros_like(param)
+        elif self.m.device != param.device:  # resumed from a checkpoint read on the CPU
+            self.m, self.v = self.m.to(param.device), self.v.to(param.device)
         self.t += 1
         self.m.mul_(beta1).add_(grad, alpha=1 - beta1)
         self.v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         m_hat = self.m / (1 - beta1**self.t)
         v_hat = self.v / (1 - beta2**self.t)
         param.sub_(lr * m_hat / (v_hat.sqrt() + self.eps))
+
+    def state_dict(self) -> dict:
+        clone = lambda moment: None if moment is None else moment.detach().cpu().clone()
+        return {"t": self.t, "m": clone(self.m), "v": clone(self.v)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.t, self.m, self.v = state["t"], state["m"], state["v"]
 
 
 @SCHEDULES.register("constant")

@@ -19,7 +19,7 @@ import tomllib
 
 from guidance.configs import ExperimentConfig, experiment_class, experiment_from_dict
 from guidance.core.errors import RunFolderError
-from guidance.runs.folders import RUN_FORMAT, is_run_folder, load_images
+from guidance.runs.folders import RUN_FORMAT, is_run_folder, load_images, process_alive, read_status
 from guidance.runs.tables import run_row, sort_rows
 
 STATES = {
@@ -27,7 +27,9 @@ STATES = {
     "early_stop": "finished early: every image reached the threshold",
     "interrupted": "interrupted by the user; showing what it saved",
     "nan": "failed: the loss became NaN; showing what it saved",
-    "incomplete": "incomplete: no summary.json (the process was killed, or is still running)",
+    "incomplete": "incomplete: no summary.json and no status.json (the process stopped before its first step)",
+    "running": "running (or resuming) in another process now; showing what it has saved so far",
+    "killed": "killed: the process stopped without finishing; showing what it saved (--resume continues it)",
 }
 
 
@@ -53,9 +55,19 @@ class RunRecord:
         """The run's config as the dataclass it was made from."""
         return experiment_from_dict(self.config, str(self.folder / "config.toml"))
 
+    @cached_property
+    def status(self) -> dict[str, Any]:
+        """status.json: where the run stands (or stood when it stopped), and which process ran it."""
+        return read_status(self.folder) or {}
+
     @property
     def state(self) -> str:
-        return self.summary["status"] if self.summary else "incomplete"
+        """How the run stands: its summary's status, else 'running', 'killed' or 'incomplete'."""
+        if self.summary:
+            return self.summary["status"]
+        if not self.status:
+            return "incomplete"
+        return "running" if process_alive(self.status) else "killed"
 
     @property
     def name(self) -> str:
@@ -128,7 +140,7 @@ def run_date(record: RunRecord) -> str:
 
 def record_row(record: RunRecord, root: Path | None = None) -> dict[str, Any]:
     """A table row for any run, finished or not."""
-    summary = record.summary or {"config": record.config, "status": "incomplete",
+    summary = record.summary or {"config": record.config, "status": record.state,
                                  "steps_done": record.log[-1]["step"] if record.log else 0}
     row = run_row(summary, record.name, run_date(record))
     inside = root is not None and record.folder.resolve().is_relative_to(root.resolve())

@@ -124,13 +124,14 @@ def showcase_configs(names: list[str] = SHOWCASE) -> list[Path]:
 def compare_runs(
     paths: list[str | Path], out: str | Path | None = None, batch: int | None = None, seed: int | None = None,
     sort: str | None = None, data_dir: str | Path | None = None, trust_pickle: bool = False, console=None,
-    dataset: str | None = None,
+    dataset: str | None = None, tensorboard: str | Path | None = None,
 ) -> Comparison:
     """Run the configs that have not run, then tabulate and draw every run side by side.
 
     Sources are experiment configs (.toml) or run folders, mixed. With a `dataset`, every
     config runs on it and a run folder of another data set is refused. The runs share one
-    workspace: each data set, model and judge is loaded once.
+    workspace: each data set, model and judge is loaded once. With `tensorboard`, each run is
+    logged there too, as ``<tensorboard>/<comparison folder>/<run>``.
     """
     from guidance.resolve import Workspace, resolve
     from guidance.runs.browse import record_row
@@ -145,7 +146,12 @@ def compare_runs(
     batch = batch or (first.batch if first else None)
     seed = seed if seed is not None else (first.seed if first else None)
     notes: list[str] = []
+    if tensorboard is not None:
+        from guidance.core.paths import check_tensorboard_dir
+
+        check_tensorboard_dir(tensorboard)
     folder = new_output_folder(out, "compare", "comparisons")
+    board = None if tensorboard is None else str(Path(tensorboard) / folder.name)
     workspace = Workspace(data_dir, console, trust_pickle)
     records, names = [], set()
     for source in sources:
@@ -156,7 +162,7 @@ def compare_runs(
                 notes.append(f"{source.label} ran with batch {ran[0]}, seed {ran[1]} (the configs here use "
                              f"batch {batch}, seed {seed}): its noise starts differ")
         else:
-            config = source.config.override(batch=batch, seed=seed)
+            config = source.config.override(batch=batch, seed=seed, tensorboard=board)
             name = unique_name(config.experiment, names)
             names.add(name)
             if console is not None:

@@ -25,46 +25,89 @@ class RunOutcome:
     model: Any  # the guided model; for diffusion the guiding classifier, else the denoiser
 
 
-def execute(experiment: Experiment, out: str | Path | None = None, callbacks: Iterable[Callback] = ()) -> RunOutcome:
-    """Run the experiment (of either kind) into a new run folder."""
-    if experiment.kind == "diffuse":
-        return execute_diffusion(experiment, out, callbacks)
-    return execute_loop(experiment, out, callbacks)
+def tensorboard_log(config, folder: Path):
+    """The TensorBoard callback for a run folder, when the config asks for one (else None)."""
+    if not config.tensorboard:
+        return None
+    from guidance.runs.tensorboard import TensorBoardLog
+
+    return TensorBoardLog(config.tensorboard, folder.name)
 
 
-def execute_loop(experiment: Experiment, out: str | Path | None = None, callbacks: Iterable[Callback] = ()) -> RunOutcome:
+def execute(experiment: Experiment, out: str | Path | None = None, callbacks: Iterable[Callback] = (),
+            resume_from: str | Path | None = None) -> RunOutcome:
+    """Run the experiment (of either kind) into a new run folder, or on from `resume_from`'s checkpoint."""
+    run = execute_diffusion if experiment.kind == "diffuse" else execute_loop
+    return run(experiment, out, callbacks, resume_from)
+
+
+def _open_folder(experiment: Experiment, out, resume_from) -> tuple[Path, Any]:
+    """A new run folder; or the folder to resume, its log cut back to its checkpoint, and the checkpoint's state."""
+    from guidance.runs.checkpoints import read_checkpoint, restart_from
+    from guidance.runs.folders import create_run_folder
+
+    if resume_from is None:
+        return create_run_folder(experiment.config, out), None
+    folder = Path(resume_from)
+    state = read_checkpoint(folder, experiment.kind)
+    restart_from(folder, state)
+    return folder, state
+
+
+def _run_callbacks(folder: Path, state, callbacks: Iterable[Callback], board) -> list[Callback]:
+    """The JSONL log and the checkpoints, the caller's callbacks, and TensorBoard when asked for."""
+    from guidance.optimize.callbacks import JsonlLog
+    from guidance.runs.checkpoints import Checkpointer
+
+    logs = [JsonlLog(folder / "metrics.jsonl"), Checkpointer(folder, state.step if state else None), *callbacks]
+    return logs + ([board] if board is not None else [])
+
+
+def _close(folder: Path, summary: dict[str, Any], result, board) -> None:
+    from guidance.runs.checkpoints import close_run
+    from guidance.runs.folders import write_run
+
+    write_run(folder, summary, result)
+    close_run(folder, result.status, result.steps_done)
+    if board is not None:
+        board.finish(summary)
+
+
+def execute_loop(experiment: Experiment, out: str | Path | None = None, callbacks: Iterable[Callback] = (),
+                 resume_from: str | Path | None = None) -> RunOutcome:
     """Load the model and start images, guide, and save a run folder (see runs/folders.py)."""
-    from guidance.optimize.callbacks import JsonlLog, RichProgress
+    from guidance.optimize.callbacks import RichProgress
     from guidance.optimize.starts import make_start
-    from guidance.runs.folders import create_run_folder, summarize, write_run
+    from guidance.runs.folders import summarize
 
     config, console = experiment.config, experiment.workspace.console
     start = make_start(config.start, config.batch, config.seed, experiment.loader)  # fails before any training
     model = experiment.model
-    folder = create_run_folder(config, out)
-    loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
+    folder, state = _open_folder(experiment, out, resume_from)
+    board = tensorboard_log(config, folder)
+    loop_callbacks = _run_callbacks(folder, state, callbacks, board)
     if console is not None:
         loop_callbacks.append(RichProgress(console, experiment.target_name))
-    result = guide(model, start.pixels, config, loop_callbacks)
+    result = guide(model, state.start if state else start.pixels, config, loop_callbacks, resume=state)
     data_source = experiment.data_source or model.info.get("data", {}).get("source", "?")
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
         add_verdicts(summary, *judge_batch(experiment, result.final, model, result.final_p_target, result.start))
-    write_run(folder, summary, result)
+    _close(folder, summary, result, board)
     return RunOutcome(result, summary, folder, model)
 
 
 def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
-                      callbacks: Iterable[Callback] = ()) -> RunOutcome:
+                      callbacks: Iterable[Callback] = (), resume_from: str | Path | None = None) -> RunOutcome:
     """Sample from pure noise with the denoiser, guided toward the target; save a run folder.
 
     The folder has what ``guide run`` writes plus the predicted clean images.
     """
     from guidance.diffusion.sampling import make_sampler, sample
     from guidance.diffusion.steering import steered_noise
-    from guidance.optimize.callbacks import JsonlLog, SamplingProgress
+    from guidance.optimize.callbacks import SamplingProgress
     from guidance.optimize.loop import resolve_device
-    from guidance.runs.folders import create_run_folder, summarize, write_run
+    from guidance.runs.folders import summarize
 
     config, console = experiment.config, experiment.workspace.console
     device = resolve_device(config.device)
@@ -78,13 +121,14 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
     denoiser = denoiser.to(device).requires_grad_(False)
     alphas = sampler.alphas_cumprod.float()
     predict = steered_noise(config.guidance, denoiser, config.scale, config.target, alphas.to(device), classifier)
-    folder = create_run_folder(config, out)
-    loop_callbacks: list[Callback] = [JsonlLog(folder / "metrics.jsonl"), *callbacks]
+    folder, state = _open_folder(experiment, out, resume_from)
+    board = tensorboard_log(config, folder)
+    loop_callbacks = _run_callbacks(folder, state, callbacks, board)
     if console is not None:
         loop_callbacks.append(SamplingProgress(console, experiment.target_name, config.sampling_steps))
     try:
         result = sample(predict, sampler, alphas, config, lambda pixels: reader(pixels).softmax(1),
-                        reader.class_names, device, loop_callbacks)
+                        reader.class_names, device, loop_callbacks, resume=state)
     finally:
         reader.cpu()  # the verdicts read on the CPU
     model_info = {"arch": type(classifier or denoiser.unet).__name__} | (classifier or denoiser).info
@@ -101,7 +145,7 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
             from guidance.verdicts.census import digit_census
 
             summary["census"] = digit_census(judge.model, experiment.data, result.final)
-    write_run(folder, summary, result)
+    _close(folder, summary, result, board)
     return RunOutcome(result, summary, folder, classifier or denoiser)
 
 
@@ -149,3 +193,35 @@ def add_verdicts(summary: dict[str, Any], verdicts: list[dict], measures: dict |
     summary["verdicts"] = verdict_counts(verdicts)
     if measures is not None:
         summary["set_metrics"] = measures
+
+
+def resume_run(folder: str | Path, workspace, callbacks: Iterable[Callback] = (), kind: str | None = None) -> RunOutcome:
+    """Continue a killed or interrupted run from its last checkpoint, in its own folder.
+
+    The final images are those the run would have made had it never stopped. A finished run, one
+    whose loss became NaN, or one another process is running (or resuming) now is refused.
+    """
+    from filelock import FileLock, Timeout
+
+    from guidance.core.errors import RunFolderError
+    from guidance.resolve import resolve
+    from guidance.runs.browse import read_run
+
+    record = read_run(folder)
+    if kind is not None and record.kind != kind:
+        command = "guide diffuse" if record.kind == "diffuse" else "guide run"
+        raise RunFolderError(f"{record.folder} is a '{record.kind}' run; resume it with {command} --resume")
+    refusals = {
+        "finished": "has finished; nothing to resume (start a new run instead)",
+        "early_stop": "has finished (every image reached the threshold); nothing to resume",
+        "nan": "stopped because its loss became NaN; resuming would meet it again",
+        "running": f"is still running (process {record.status.get('pid')}); stop it first, or wait",
+    }
+    if record.state in refusals:
+        raise RunFolderError(f"{record.folder} {refusals[record.state]}")
+    experiment = resolve(record.typed_config(), workspace)
+    try:
+        with FileLock(record.folder / ".resume.lock", timeout=0):
+            return execute(experiment, callbacks=callbacks, resume_from=record.folder)
+    except Timeout:
+        raise RunFolderError(f"{record.folder} is being resumed by another command now") from None

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import socket
 import time
 import zipfile
 from pathlib import Path
@@ -25,6 +27,8 @@ from guidance.core.errors import RunFolderError
 from guidance.core.paths import runs_dir
 
 RUN_FORMAT = "guide-run/1"
+CHECKPOINT = "checkpoint.pt"  # the loop's state at its latest snapshot step (guidance.runs.checkpoints)
+STATUS = "status.json"  # how the run stands, at which step, in which process
 
 
 def slug(name: str) -> str:
@@ -55,6 +59,38 @@ def new_output_folder(out: str | Path | None, name: str, what: str = "runs") -> 
     return folder
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader (or a kill) never sees half of it."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def write_status(folder: Path, status: str, step: int, **extra: Any) -> None:
+    """status.json: how the run stands, at which step, in which process on which machine."""
+    record = {"status": status, "step": step, "pid": os.getpid(), "host": socket.gethostname(),
+              "updated": time.strftime("%Y-%m-%d %H:%M:%S")} | extra
+    write_atomically(folder / STATUS, (json.dumps(record) + "\n").encode())
+
+
+def read_status(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / STATUS).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def process_alive(status: dict[str, Any]) -> bool:
+    """Whether the process status.json names still runs (only knowable on the machine it ran on)."""
+    if status.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(status["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return False
+    return True
+
+
 def is_run_folder(path: str | Path) -> bool:
     """A folder a run wrote: it puts config.toml there first, summary.json at the end."""
     path = Path(path)
@@ -80,12 +116,14 @@ def create_run_folder(config: ExperimentConfig, out: str | Path | None = None) -
 
 
 def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez, but byte-identical for identical arrays (fixed zip timestamps)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+    """np.savez, but byte-identical for identical arrays (fixed zip timestamps), and written atomically."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
             buffer = io.BytesIO()
             np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
             archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
+    os.replace(temporary, path)
 
 
 def load_images(folder: str | Path) -> dict[str, np.ndarray]:
@@ -162,7 +200,7 @@ def write_run(folder: Path, summary: dict[str, Any], result) -> None:
         figures.write_gif(folder / "predicted.gif", arrays["predicted"])
     loss_label = "-log p(target), judge on x0_hat" if "predicted" in arrays else "objective"
     figures.curves(folder / "curves.png", result.history, summary["experiment"], loss_label)
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_atomically(folder / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
 
 
 def load_images_to_judge(path: str | Path) -> np.ndarray:

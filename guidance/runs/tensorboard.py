@@ -8,36 +8,12 @@ to the HParams plugin (``log_sweep``). TensorBoard is an optional extra:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from guidance.core.errors import ConfigError
-from guidance.core.paths import runs_dir
 from guidance.optimize.loop import Callback
 
-INSTALL_HINT = "--tensorboard needs TensorBoard: pip install 'guidance-kit[tensorboard]'"
 SWEEP_METRICS = ("generated", "p_mean", "fd", "recall", "coverage", "l2_mean")  # the HParams view's metric columns
-
-
-def default_logdir() -> Path:
-    """Where --tensorboard writes without a folder: tensorboard/ in the runs folder (ignored by git)."""
-    return runs_dir() / "tensorboard"
-
-
-def check_logdir(logdir: str | Path) -> Path:
-    """The log folder, refused at once (before any run starts) if TensorBoard is missing or it cannot be written."""
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        raise ConfigError(INSTALL_HINT) from None
-    path = Path(logdir).expanduser()
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--tensorboard folder {path} is a file; give a folder")
-    existing = next((p for p in [path, *path.parents] if p.exists()), Path("."))
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"--tensorboard folder {path} cannot be written ({existing} is not writable)")
-    return path
 
 
 def _writer(folder: Path):
@@ -61,19 +37,19 @@ class TensorBoardLog(Callback):
     def after_log(self, record: dict[str, Any]) -> None:
         step, images = record["step"], record["images"]
         mean = lambda values: sum(values) / len(values)
-        scalars = {"loss": record["loss"], "p_target": record["p_target"]}
+        scalars = {"run/loss": record["loss"], "run/p_target": record["p_target"]}
         scalars |= {f"terms/{k.removeprefix('term_')}": v for k, v in record.items() if k.startswith("term_")}
         if "lr" in record:  # the guidance loop
-            scalars |= {"step_size": record["lr"], "l2_from_start": mean(images["l2"]),
-                        "linf_from_start": mean(images["linf"])}
-        if "timestep" in record:  # the sampler; p_target is the judge's on the predicted clean image
-            scalars |= {"timestep": record["timestep"], "noise_level": record["noise_level"]}
+            scalars |= {"run/step_size": record["lr"], "run/l2_from_start": mean(images["l2"]),
+                        "run/linf_from_start": mean(images["linf"])}
+        if "timestep" in record:  # the sampler; p_target is then the judge's on the predicted clean image
+            scalars |= {"sampling/timestep": record["timestep"], "sampling/noise_level": record["noise_level"]}
         for tag, value in scalars.items():
             self.writer.add_scalar(tag, value, step)
         self.last_step = step
 
     def after_snapshot(self, step: int, images: dict[str, Any]) -> None:
-        for name, batch in images.items():
+        for name, batch in images.items():  # one grid per snapshot; the dashboard scales it up
             self.writer.add_images(f"images/{name}", batch.clamp(0, 1), step, dataformats="NCHW")
 
     def after_run(self, result) -> None:

@@ -10,7 +10,6 @@ point; a point that fails records its one-line error and the others go on.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +70,7 @@ def point_finished(folder: Path) -> bool:
 def run_sweep(
     sweep: Sweep, out: str | Path | None = None, workers: int = 1, ray: bool = False, address: str | None = None,
     data_dir: str | Path | None = None, yes: bool = False, sort: str | None = None, console=None,
+    tensorboard: str | Path | None = None,
 ) -> SweepOutcome:
     """Run every point not finished yet, then tabulate all of them (see the module docstring)."""
     from guidance.runs.tables import sort_rows
@@ -83,6 +83,10 @@ def run_sweep(
         require_ray()
         if address:
             check_reachable(address)
+    if tensorboard is not None:
+        from guidance.core.paths import check_tensorboard_dir
+
+        check_tensorboard_dir(tensorboard)
     points = expand(sweep, yes)
     check_points(points)
     folder, resumed = prepare_folder(sweep, out)
@@ -90,11 +94,10 @@ def run_sweep(
     pending = [p for p in points if not point_finished(folder / "points" / p.name)]
     if resumed:
         notes.append(f"resumed: {len(points) - len(pending)} of {len(points)} points had finished and were skipped")
-    for point in pending:  # what an interrupted or failed point left is not a result: run it again
-        shutil.rmtree(folder / "points" / point.name, ignore_errors=True)
     threads = worker_threads(workers)
     data = str(data_dir) if data_dir is not None else None
-    tasks = [(p.config.to_dict(), str(folder / "points" / p.name), data, threads) for p in pending]
+    board = None if tensorboard is None else Path(tensorboard) / folder.name
+    tasks = [(_logged(p.config, board).to_dict(), str(folder / "points" / p.name), data, threads) for p in pending]
     progress = _progress(console, len(points), len(points) - len(pending))
 
     worker_peaks: dict[int, int] = {}
@@ -120,8 +123,17 @@ def run_sweep(
             progress[0].stop()
     rows = sort_rows(collect_rows(folder, points), sort)
     write_sweep(folder, rows, status, tuple(sweep.axes) + ("error",), worker_peaks)
+    if board is not None:
+        from guidance.runs.tensorboard import log_sweep
+
+        log_sweep(board, rows, list(sweep.axes))
     best = next((row for row in rows if row["status"] in FINISHED), None)
     return SweepOutcome(folder, rows, status, notes, best, sort)
+
+
+def _logged(config, board: Path | None):
+    """A point's config, told to log to TensorBoard beside the other points (its folder's name is its run's)."""
+    return config if board is None else config.override(tensorboard=str(board))
 
 
 def check_points(points: list[Point]) -> None:

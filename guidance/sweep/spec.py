@@ -14,6 +14,7 @@ A sweep file (TOML):
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def load_sweep(path: str | Path) -> Sweep:
         if key not in known or key == "experiment":
             raise ConfigError(f"{path}: axis '{key}' is not a config key{did_you_mean(key, known)}")
         if not isinstance(axis, list):
-            raise ConfigError(f"{path}: axis '{key}' must be a list of values, like {key} = [{axis!r}], "
+            raise ConfigError(f"{path}: axis '{key}' must be a list of values, like {key} = [{json.dumps(axis)}], "
                               f"got {type(axis).__name__} {axis!r}")
         if not axis:
             raise ConfigError(f"{path}: axis '{key}' is empty: give it a list of at least one value")

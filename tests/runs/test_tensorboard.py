@@ -37,10 +37,10 @@ def logged_run(tiny_model_folder, tmp_path_factory):
 def test_a_run_logs_the_scalars_it_measured(logged_run):
     log = [json.loads(line) for line in (logged_run / "run" / "metrics.jsonl").read_text().splitlines()]
     accumulator = events(logged_run / "tb" / "run")
-    for tag, key in (("p_target", "p_target"), ("loss", "loss"), ("step_size", "lr"), ("terms/class", "term_class")):
+    for tag, key in (("run/p_target", "p_target"), ("run/loss", "loss"), ("run/step_size", "lr"), ("terms/ce", "term_ce")):
         written = [(event.step, event.value) for event in accumulator.Scalars(tag)]
         assert written == [(row["step"], pytest.approx(row[key], rel=1e-6)) for row in log], tag
-    l2 = [event.value for event in accumulator.Scalars("l2_from_start")]
+    l2 = [event.value for event in accumulator.Scalars("run/l2_from_start")]
     assert l2 == [pytest.approx(sum(row["images"]["l2"]) / 2, rel=1e-6) for row in log]
 
 
@@ -75,12 +75,12 @@ def test_a_sweep_fills_the_hparams_view(tiny_model_folder, tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads((tmp_path / "sw" / "sweep.json").read_text())
     for row in rows:
-        accumulator = events(tmp_path / "tb" / "s" / row["name"])
+        accumulator = events(tmp_path / "tb" / "sw" / row["name"])
         content = accumulator.PluginTagToContent("hparams")["_hparams_/session_start_info"]
         hparams = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
         assert hparams["loss"].string_value == row["loss"]
         assert accumulator.Scalars("sweep/p_mean")[0].value == pytest.approx(row["p_mean"], rel=1e-6)
-        assert accumulator.Scalars("p_target")  # the point's own run is there too
+        assert accumulator.Scalars("run/p_target")  # the point's own run is there too
 
 
 def test_bad_tensorboard_folders_and_a_missing_package_get_one_line(tiny_model_folder, tmp_path, monkeypatch):
@@ -121,7 +121,7 @@ def test_a_real_tensorboard_server_serves_the_run(logged_run):
             except OSError:
                 time.sleep(0.5)
         assert "run" in runs
-        query = urllib.parse.urlencode({"run": "run", "tag": "p_target"})
+        query = urllib.parse.urlencode({"run": "run", "tag": "run/p_target"})
         series = json.loads(_get(f"{base}/data/plugin/scalars/scalars?{query}"))
         assert len(series) == len((logged_run / "run" / "metrics.jsonl").read_text().splitlines())
         query = urllib.parse.urlencode({"run": "run", "tag": "images/image"})
@@ -131,3 +131,16 @@ def test_a_real_tensorboard_server_serves_the_run(logged_run):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_comparison_logs_each_run_under_its_folder(tiny_model_folder, tmp_path):
+    configs = []
+    for loss in ("ce", "logit"):
+        path = tmp_path / f"{loss}.toml"
+        path.write_text(f'model = "{tiny_model_folder}"\nloss = "{loss}"\nstart = "digit:2"\nbatch = 2\nsteps = 4\n'
+                        'log_every = 2\nsnapshot_every = 2\nparam = "pixel"\njudge = false\n')
+        configs.append(path)
+    result = invoke("compare", *configs, "--out", tmp_path / "cmp", "--tensorboard-dir", tmp_path / "tb")
+    assert result.exit_code == 0, result.output
+    for loss in ("ce", "logit"):
+        assert events(tmp_path / "tb" / "cmp" / loss).Scalars("run/p_target")
