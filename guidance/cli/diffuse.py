@@ -19,10 +19,10 @@ from guidance.cli.options import (
     console,
     exit_if_stopped,
     field_option,
-    refuse_options_with_resume,
+    run_or_resume,
     tensorboard_folder,
 )
-from guidance.configs import DiffuseConfig, load_experiment
+from guidance.configs import DiffuseConfig
 
 
 def diffuse(
@@ -53,22 +53,13 @@ def diffuse(
     """Sample digits from pure noise with the denoiser, steered toward the target; save the run."""
     with UserErrors(verbose):
         changes = dict(
-            tensorboard=tensorboard_folder(tensorboard, tensorboard_dir), dataset=dataset, target=target, guidance=guidance, scale=scale, model=model, denoiser=denoiser,
+            tensorboard=tensorboard_folder(tensorboard, tensorboard_dir), dataset=dataset, target=target,
+            guidance=guidance, scale=scale, model=model, denoiser=denoiser,
             sampler=sampler, sampling_steps=sampling_steps, batch=batch, seed=seed, snapshot_every=snapshot_every,
             threshold=threshold, device=device, judge=judge, experiment=experiment,
         )
         shell = console()
-        if resume is not None:
-            from guidance.api import resume_run
-
-            refuse_options_with_resume(changes, config_file, out)
-            outcome = resume_run(resume, data_dir=data, trust_pickle=trust_pickle, console=shell, kind="diffuse")
-        else:
-            from guidance.api import diffuse as run_diffusion
-
-            base = load_experiment(config_file, kind="diffuse") if config_file else DiffuseConfig()
-            outcome = run_diffusion(base.override(**changes), out=out, data_dir=data, trust_pickle=trust_pickle,
-                                    console=shell)
+        outcome = run_or_resume("diffuse", changes, config_file, out, resume, data, trust_pickle, shell)
         report_diffusion(shell, outcome)
 
 

@@ -86,6 +86,19 @@ def tensorboard_folder(flag: bool, folder: Path | None) -> str | None:
 ResumeFolder = Annotated[Optional[Path], typer.Option("--resume", help="Continue a killed or interrupted run from its last checkpoint, in its own folder; the final images are those of a run never stopped.")]
 
 
+def run_or_resume(kind: str, changes: dict, config_file, out, resume, data, trust_pickle: bool, shell):
+    """`guide run` and `guide diffuse`: a new run of the config the options make, or --resume of a folder."""
+    from guidance import api
+    from guidance.configs import EXPERIMENT_KINDS, load_experiment
+
+    if resume is not None:
+        refuse_options_with_resume(changes, config_file, out)
+        return api.resume_run(resume, data_dir=data, trust_pickle=trust_pickle, console=shell, kind=kind)
+    base = load_experiment(config_file, kind=kind) if config_file else EXPERIMENT_KINDS[kind]()
+    run = api.run_experiment if kind == "run" else api.diffuse
+    return run(base.override(**changes), out=out, data_dir=data, trust_pickle=trust_pickle, console=shell)
+
+
 def refuse_options_with_resume(changes: dict, config_file, out) -> None:
     """--resume continues a run as it was configured: options that would change it are refused."""
     given = [f"--{key.replace('_', '-')}" for key, value in changes.items() if value is not None]

@@ -19,10 +19,10 @@ from guidance.cli.options import (
     console,
     exit_if_stopped,
     field_option,
-    refuse_options_with_resume,
+    run_or_resume,
     tensorboard_folder,
 )
-from guidance.configs import DEFAULT_MODEL, RunConfig, load_experiment
+from guidance.configs import DEFAULT_MODEL, RunConfig
 
 
 def run(
@@ -80,17 +80,7 @@ def run(
             device=device, judge=judge,
         )
         shell = console()
-        if resume is not None:
-            from guidance.api import resume_run
-
-            refuse_options_with_resume(changes, config_file, out)
-            outcome = resume_run(resume, data_dir=data, trust_pickle=trust_pickle, console=shell, kind="run")
-        else:
-            from guidance.api import run_experiment
-
-            base = load_experiment(config_file, kind="run") if config_file else RunConfig()
-            outcome = run_experiment(base.override(**changes), out=out, data_dir=data, trust_pickle=trust_pickle,
-                                     console=shell)
+        outcome = run_or_resume("run", changes, config_file, out, resume, data, trust_pickle, shell)
         report_run(shell, outcome)
 
 
