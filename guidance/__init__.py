@@ -16,7 +16,7 @@ _EXPORTS = {
     "NoisyClassifierConfig": "guidance.configs", "load_experiment": "guidance.configs",
     "load_mnist": "guidance.data.loading", "ImageData": "guidance.data.loading",
     "train_model": "guidance.api", "load_guided_model": "guidance.api", "run_experiment": "guidance.api",
-    "RunOutcome": "guidance.api", "resume_run": "guidance.api", "compare_runs": "guidance.api", "judge_path": "guidance.api",
+    "RunOutcome": "guidance.api", "resume_run": "guidance.api", "compare_runs": "guidance.api", "judge_path": "guidance.api", "write_verdicts": "guidance.api",
     "Judgement": "guidance.api", "diffuse": "guidance.api", "train_diffusion": "guidance.api",
     "resolve": "guidance.resolve", "Experiment": "guidance.resolve", "Workspace": "guidance.resolve",
     "guide": "guidance.optimize.loop", "Callback": "guidance.optimize.loop", "GuideResult": "guidance.optimize.loop",

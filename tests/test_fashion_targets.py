@@ -1,7 +1,8 @@
-"""Issue 14's targets on full Fashion-MNIST with the shipped models (bench/bench_fashion.py prints them).
+"""Fashion-MNIST's targets with the shipped models (bench/bench_fashion.py and bench_verdicts.py print them).
 
-Marked slow (about 2 minutes): the standard model's accuracy, the verdicts' calibration on sneakers,
-and the generate-sneaker recipe on the robust model against the same seeds on the standard one.
+Marked slow (about 2 minutes): the standard model's accuracy, the verdicts' calibration (real test
+images of every class, the failure battery toward sneaker), and the generate-sneaker recipe on
+the robust model against the same seeds on the standard one.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from test_datasets_cli import EXPERIMENTS
 from guidance.api import load_guided_model, load_run_judge, run_experiment
 from guidance.configs import RunConfig, TrainConfig
 from guidance.data.images import as_pixels
+from guidance.resolve import Workspace
 from guidance.training.classifier import evaluate
-from guidance.verdicts.battery import failure_battery
+from guidance.verdicts.battery import PROTOTYPES, failure_battery
 from guidance.verdicts.judge import judge_images, verdict_counts
 
 pytestmark = pytest.mark.slow
 SNEAKER = 7
+MISSED = "docs/verdicts.md: a target not reached"
+MISSED_CLASSES = {0, 2, 3, 4, 5, 6, 9}  # the tops the judge is unsure of (58-87%); sandal and ankle boot at 94.8%
+FLIPS = "flips of sandal, bag, pullover (L2 <= 3)"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +33,7 @@ def setting(full_fashion):
     return data, standard, robust, load_run_judge(SNEAKER, data=data, dataset="fashion-mnist")
 
 
-def generated_share(judge, images, guided) -> float:
+def generated_share(judge, images, guided=None) -> float:
     verdicts = judge_images(judge, images, guided, SNEAKER, 0.99, guided_p=[1.0] * len(images))
     return verdict_counts(verdicts)["generated"] / len(images)
 
@@ -47,41 +52,38 @@ def battery(setting, full_fashion):
     return failure_battery(full_fashion, standard, robust, n=64, flip_from=(5, 8, 2))
 
 
-def test_real_sneakers_are_generated(setting, full_fashion):
-    _, standard, _, judge = setting
-    assert generated_share(judge, as_pixels(full_fashion.test_digits(SNEAKER)), standard) >= 0.95
+@pytest.mark.parametrize("label", [
+    pytest.param(label, marks=pytest.mark.xfail(strict=True, reason=MISSED)) if label in MISSED_CLASSES else label
+    for label in range(10)])
+def test_real_test_images_of_every_class_are_generated(full_fashion, shared_data_root, label):
+    judge = Workspace(shared_data_root, data=lambda: full_fashion).judge("fashion-mnist", label)
+    verdicts = judge_images(judge, as_pixels(full_fashion.test_digits(label)), None, label, 0.99)
+    assert verdict_counts(verdicts)["generated"] >= 0.95 * len(verdicts)
 
 
-MISSED = "README, Fashion-MNIST: not reached"
-FLIPS = "flips of sandal, bag, pullover (L2 <= 3)"
 
 
 @pytest.mark.parametrize("group", [
     "uniform noise", "gaussian noise", "standard model's blobs", "curved strokes", "smooth textures",
-    pytest.param("blurred mean images", marks=pytest.mark.xfail(strict=True, reason=MISSED)),
-    pytest.param(FLIPS, marks=pytest.mark.xfail(strict=True, reason=MISSED)),
-    pytest.param("L1-shrunk sketches", marks=pytest.mark.xfail(strict=True, reason="legible thin sneakers pass")),
+    "blurred mean images", FLIPS,
+    pytest.param("L1-shrunk sketches", marks=pytest.mark.xfail(strict=True, reason=MISSED + " (39.1%)")),
 ])
 def test_no_battery_group_passes_as_generated(setting, battery, group):
-    _, standard, _, judge = setting
-    assert generated_share(judge, battery[group], standard) <= 0.02
+    judge = setting[3]
+    assert generated_share(judge, battery[group]) <= 0.02
 
 
-def test_the_flips_that_pass_all_start_from_sandals(setting, battery):
-    """The known miss, pinned down: bags and pullovers pushed to 'sneaker' never pass, only sandals do."""
-    _, standard, _, judge = setting
-    verdicts = judge_images(judge, battery[FLIPS], standard, SNEAKER, 0.99, guided_p=[1.0] * 64)
-    passed = [i for i, v in enumerate(verdicts) if v["verdict"] == "generated"]
-    assert passed and max(passed) < 22  # the first 22 start from sandals
-    assert generated_share(judge, battery[FLIPS], standard) <= 0.25
+def test_few_of_the_robust_prototypes_pass(setting, battery):
+    assert generated_share(setting[3], battery[PROTOTYPES]) <= 0.10
 
 
 def test_generate_sneaker_draws_on_the_robust_model_and_not_on_the_standard(setting, tmp_path):
-    """32 of the recipe's 64 seeds (the bench runs all 64): robust >= 80% generated, standard <= 10%."""
+    """32 of the recipe's 64 seeds: the robust model draws sneakers (the judge reads one in >= 80%), the standard none."""
     data, standard, robust, judge = setting
     config = RunConfig.from_toml(EXPERIMENTS / "generate-sneaker.toml").override(batch=32, device="cpu")
-    shares = {}
+    drawn = {}
     for name, model in (("robust", robust), ("standard", standard)):
-        outcome = run_experiment(config.override(model=name), out=tmp_path / name, model=model, data=data, judge=judge)
-        shares[name] = outcome.summary["verdicts"]["generated"] / config.batch
-    assert shares["robust"] >= 0.8 and shares["standard"] <= 0.1, shares
+        verdicts = run_experiment(config.override(model=name), out=tmp_path / name, model=model, data=data,
+                                  judge=judge).summary["verdicts"]
+        drawn[name] = (verdicts["generated"] + verdicts["artificial"]) / config.batch
+    assert drawn["robust"] >= 0.8 and drawn["standard"] <= 0.1, drawn

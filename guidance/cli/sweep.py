@@ -74,8 +74,8 @@ def _report_sweep(shell, sweep, outcome: Any, plot: str | None, x: str | None, y
 
     for note in outcome.notes:
         shell.print(f"[yellow]note:[/] {note}")
-    shown = ("p_mean", "reached", "reached_median_step", "flip", "generated", "unrealistic", "already", "fd", "recall",
-             "coverage", "l2_mean", "wall_s")
+    shown = ("p_mean", "reached", "reached_median_step", "generated", "artificial", "flip", "unrealistic", "already", "fd",
+             "recall", "coverage", "c2st", "l2_mean", "wall_s")
     columns = ["name", *sweep.axes, "status", *shown]
     shell.print(rows_table(outcome.rows, columns, title=f"sweep {sweep.name}: {len(outcome.rows)} points, sorted by {outcome.sort}"))
     failed = [row for row in outcome.rows if row["status"] == "failed"]

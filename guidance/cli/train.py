@@ -1,4 +1,4 @@
-"""`guide train`: a classifier, the judge's recipe, or a diffusion model, cached by its config."""
+"""`guide train`: a classifier, the judge's or the critic's recipe, or a diffusion model, cached by its config."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Annotated, Optional
 import typer
 
 from guidance.cli.options import DataDir, DatasetOption, TargetOption, UserErrors, Verbose, console, fail, field_option
-from guidance.configs import DIFFUSION_PRESETS, MODEL_PRESETS, TrainConfig
+from guidance.configs import DIFFUSION_PRESETS, MODEL_PRESETS, VERDICT_PRESETS, TrainConfig
+from guidance.core.datasets import DEFAULT_DATASET
 from guidance.core.registry import did_you_mean
 
 
 def train(
-    preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}; or {' / '.join(DIFFUSION_PRESETS)} for guide diffuse.")] = "standard",
+    preset: Annotated[str, typer.Option(help=f"Training recipe to start from: {', '.join(MODEL_PRESETS)}; {' / '.join(DIFFUSION_PRESETS)} for guide diffuse; {' / '.join(VERDICT_PRESETS)} for the verdicts.")] = "standard",
     arch: Annotated[Optional[str], field_option(TrainConfig, "arch")] = None,
     dataset: DatasetOption = None,
     target: TargetOption = None,
@@ -37,12 +38,15 @@ def train(
         if preset in DIFFUSION_PRESETS:
             _train_diffusion(preset, dataset, target, epochs, lr, batch_size, seed, train_limit, out, data)
             return
-        if preset not in MODEL_PRESETS:
-            names = [*MODEL_PRESETS, *DIFFUSION_PRESETS]
+        if preset not in MODEL_PRESETS and preset not in VERDICT_PRESETS:
+            names = [*MODEL_PRESETS, *DIFFUSION_PRESETS, *VERDICT_PRESETS]
             fail(f"unknown preset '{preset}'{did_you_mean(preset, names)}; choose from: {', '.join(names)}")
         if robust and preset == "standard":
             preset = "robust"
-        config = MODEL_PRESETS[preset].override(
+        if preset in VERDICT_PRESETS and target is not None:
+            fail(f"the {preset} learns every class; --target is for the guided models")
+        recipe = VERDICT_PRESETS[preset](dataset or DEFAULT_DATASET) if preset in VERDICT_PRESETS else MODEL_PRESETS[preset]
+        config = recipe.override(
             arch=arch, dataset=dataset, target=target, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, train_limit=train_limit,
             robust=norm, robust_eps=pgd_eps, robust_steps=pgd_steps, robust_step_size=pgd_step_size, noise_std=noise_std,
         )

@@ -14,6 +14,8 @@ from guidance.configs.experiments import (
     load_experiment,
 )
 from guidance.configs.presets import (
+    CRITIC_CONFIG,
+    CRITIC_CONFIGS,
     DEFAULT_MODEL,
     DENOISER_PRESETS,
     DIFFUSION_PRESETS,
@@ -21,6 +23,8 @@ from guidance.configs.presets import (
     JUDGE_CONFIGS,
     MODEL_PRESETS,
     NOISY_MODEL,
+    VERDICT_PRESETS,
+    critic_config,
     judge_config,
 )
 from guidance.configs.run import RunConfig
@@ -30,5 +34,6 @@ __all__ = [
     "ConfigBase", "describe", "read_toml", "GUIDANCE_KINDS", "SAMPLERS", "DenoiserConfig", "DiffuseConfig",
     "NoisyClassifierConfig", "EXPERIMENT_KINDS", "ExperimentConfig", "experiment_class", "experiment_from_dict",
     "load_experiment", "DEFAULT_MODEL", "DENOISER_PRESETS", "DIFFUSION_PRESETS", "JUDGE_CONFIG", "JUDGE_CONFIGS",
-    "MODEL_PRESETS", "NOISY_MODEL", "judge_config", "RunConfig", "TrainConfig",
+    "MODEL_PRESETS", "NOISY_MODEL", "judge_config", "critic_config", "CRITIC_CONFIG", "CRITIC_CONFIGS",
+    "VERDICT_PRESETS", "RunConfig", "TrainConfig",
 ]

@@ -43,10 +43,29 @@ JUDGE_CONFIG = TrainConfig(arch="judge_cnn", task="digits", epochs=3, lr=3e-3, n
 JUDGE_CONFIGS = {"mnist": JUDGE_CONFIG, "fashion-mnist": JUDGE_CONFIG.override(dataset="fashion-mnist", epochs=8, noise_std=0.3)}
 
 
+# The realism critic: "real" digits against the same digits made artificial the ways guided images
+# go wrong (blur, a thick soft template, blocks, speckle, haze, stray marks, extra or doubled
+# strokes; guidance/data/artifacts.py). The judge says which class an image is; the critic
+# says whether a person would take it for a real one.
+CRITIC_CONFIG = TrainConfig(arch="critic_cnn", task="realism", normalize="none", epochs=5, lr=3e-3, artifact_fraction=0.5)
+CRITIC_CONFIGS = {"mnist": CRITIC_CONFIG,
+                  "fashion-mnist": CRITIC_CONFIG.override(dataset="fashion-mnist", arch="small_cnn", normalize="mnist", epochs=3,
+                                                          artifacts="blurred,thick_soft,blocky,speckled,stray_marks,extra_stroke,doubled,hazy,grainy,jagged")}
+
+
+def critic_config(dataset: str) -> TrainConfig:
+    """The realism critic's training recipe for a data set."""
+    get_dataset(dataset)
+    return CRITIC_CONFIGS[dataset]
+
+
 def judge_config(dataset: str) -> TrainConfig:
     """The judge's training recipe for a data set."""
     get_dataset(dataset)
     return JUDGE_CONFIGS[dataset]
+
+
+VERDICT_PRESETS = {"judge": judge_config, "critic": critic_config}  # guide train --preset: what the verdicts read
 
 
 NOISY_MODEL = "noisy"  # --model name of the noise-aware classifier that classifier guidance reads at every step

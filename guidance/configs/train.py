@@ -12,6 +12,8 @@ from guidance.configs.base import ConfigBase, check_target, positive, require
 from guidance.core.datasets import DEFAULT_DATASET
 from guidance.core.registry import did_you_mean
 
+TASKS = ("binary", "digits", "realism")
+
 
 @dataclass(frozen=True)
 class TrainConfig(ConfigBase):
@@ -31,9 +33,11 @@ class TrainConfig(ConfigBase):
     normalize: str = "mnist"  # input statistics: 'mnist', 'imagenet' (the write-up's), or 'none'
     balance: bool = True  # weight the loss so both classes count equally; false = the write-up's 1:9
     fine_tune: bool = False  # fastai's fine_tune (1 epoch body frozen, then discriminative lrs), as the write-up did
-    task: str = "binary"  # 'binary' (target vs rest) or 'digits' (all ten classes, for the judge)
+    task: str = "binary"  # 'binary' (target vs rest), 'digits' (all ten classes, for the judge) or 'realism' (the critic)
     noise_std: float = 0.0  # Gaussian noise augmentation: each training image gets sigma ~ U(0, noise_std)
     junk_fraction: float = 0.0  # 'digits' only: this share of each batch becomes images of no digit, an 11th class "none"
+    artifact_fraction: float = 0.5  # 'realism' only: this share of each batch gets artifacts (guidance/data/artifacts.py), class "artificial"
+    artifacts: str = ""  # 'realism' only: the artifacts it learns, comma-separated names ('' = every one)
     robust: str = "none"  # adversarial training: 'none', or PGD in the 'l2' or 'linf' norm (guidance/training/robust.py)
     robust_eps: float = 2.0  # PGD radius in pixel units [0, 1]; L2 2.0 is ~20% of an 8's norm
     robust_steps: int = 5  # PGD steps per training batch (evaluation uses 4x as many, at least 20)
@@ -51,10 +55,11 @@ class TrainConfig(ConfigBase):
         positive("learning rate", self.lr)
         require(self.train_limit >= 0, f"train_limit must be >= 0, got {self.train_limit}")
         require(self.channels in (1, 3), f"channels must be 1 or 3, got {self.channels}")
-        require(self.task in ("binary", "digits"), f"task must be 'binary' or 'digits', got '{self.task}'")
+        require(self.task in TASKS, f"task must be one of {', '.join(TASKS)}, got '{self.task}'")
         require(self.noise_std >= 0, f"noise_std must be >= 0, got {self.noise_std}")
         require(0 <= self.junk_fraction < 1, f"junk_fraction must be in [0, 1), got {self.junk_fraction}")
         require(self.junk_fraction == 0 or self.task == "digits", "junk_fraction (a 'none' class) needs task 'digits'")
+        require(0 < self.artifact_fraction < 1, f"artifact_fraction must be in (0, 1), got {self.artifact_fraction}")
         require(
             self.robust in ("none", "l2", "linf"),
             f"unknown robust norm '{self.robust}'{did_you_mean(self.robust, ['none', 'l2', 'linf'])}; "

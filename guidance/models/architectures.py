@@ -51,6 +51,27 @@ def judge_cnn(channels: int, n_out: int) -> nn.Module:
     )
 
 
+class VisibleInk(nn.Module):
+    """Set pixels fainter than `floor` to 0: grey no one sees on a black background.
+
+    The denoiser leaves values of a few /255 in the background; people can't see them, and a
+    critic that may read them calls every such sample artificial (recall 0.80 -> 0.90 without).
+    """
+
+    def __init__(self, floor: float):
+        super().__init__()
+        self.floor = floor
+
+    def forward(self, pixels):
+        return pixels * (pixels >= self.floor)
+
+
+@ARCHITECTURES.register("critic_cnn")
+def critic_cnn(channels: int, n_out: int) -> nn.Module:
+    """The realism critic's network: small_cnn on visible ink only (input: plain pixels, normalize 'none')."""
+    return nn.Sequential(VisibleInk(0.05), *small_cnn(channels, n_out))
+
+
 @ARCHITECTURES.register("fastai_resnet34")
 def fastai_resnet34(channels: int, n_out: int) -> nn.Module:
     """The write-up's model: torchvision resnet34 body + fastai head, as vision_learner builds it."""

@@ -67,13 +67,15 @@ def build_model(config: TrainConfig, info: dict[str, Any] | None = None) -> Guid
     mean, std = NORMALIZATION[config.normalize]
     names = class_names(config)
     net = create_network(config.arch, config.channels, len(names))
-    target_index = 0 if config.task == "binary" else config.target
+    target_index = {"binary": 0, "digits": config.target, "realism": 1}[config.task]  # the critic's: 'artificial'
     return GuidedModel(net, config.channels, mean, std, names, target_index, info)
 
 
 def class_names(config: TrainConfig) -> list[str]:
-    """Output order: ['8', 'not_8'] (fastai's sorted vocab), or the ten classes (and 'none' for a judge)."""
+    """Output order: ['8', 'not_8'] (fastai's sorted vocab), the ten classes (and 'none' for a judge), or the critic's two."""
     dataset = get_dataset(config.dataset)
+    if config.task == "realism":
+        return ["real", "artificial"]
     if config.task == "digits":
         return list(dataset.classes) + (["none"] if config.junk_fraction else [])
     return dataset.binary_names(config.target)

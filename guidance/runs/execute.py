@@ -144,7 +144,7 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
         if config.guidance == "none":
             from guidance.verdicts.census import digit_census
 
-            summary["census"] = digit_census(judge.model, experiment.data, result.final)
+            summary["census"] = digit_census(judge, experiment.data, result.final)
     _close(folder, summary, result, board)
     return RunOutcome(result, summary, folder, classifier or denoiser)
 
@@ -153,15 +153,15 @@ def diffusion_claim(classifier, images) -> tuple[Any, list[float]]:
     """How sure the guidance was of the target, per sampled image, for the verdicts.
 
     With classifier guidance, the guiding classifier's p(target) on the final image (a
-    noise-aware one read at timestep 0): a classifier that is not sure gives 'unchanged'.
-    Classifier-free and unguided sampling claim the target outright: the judge decides.
+    noise-aware one read at timestep 0). Classifier-free and unguided sampling have no classifier
+    to be sure of anything (None): the judge decides, and an image of another class is 'unchanged'.
     """
     import torch
 
     from guidance.diffusion.classifier import NoisyClassifier
 
     if classifier is None:
-        return None, [1.0] * len(images)
+        return None, [None] * len(images)
     device = next(classifier.parameters()).device
     with torch.no_grad():
         pixels = images.to(device)

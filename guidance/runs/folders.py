@@ -227,6 +227,19 @@ def load_images_to_judge(path: str | Path) -> np.ndarray:
     return images
 
 
+PIXEL_SLACK = 1e-3  # float round-off around [0, 1] that is clipped without a word
+
+
+def pixels_in_range(images: np.ndarray, path: str | Path) -> tuple[np.ndarray, str | None]:
+    """Pixels in [0, 1]; a float array of 0-255 values is rescaled, with the notice to show. Else refused."""
+    low, high = float(images.min()), float(images.max())
+    if low >= -PIXEL_SLACK and high <= 1 + PIXEL_SLACK:
+        return images.clip(0, 1), None
+    if low >= 0 and high <= 255:
+        return images / 255, f"{path}: pixels run from {low:g} to {high:g}, read as 0-255 and divided by 255"
+    raise RunFolderError(f"{path}: pixels run from {low:g} to {high:g}; expected [0, 1] (or 0-255)")
+
+
 def _same_size(files: list[Path]) -> None:
     """Refuse a folder of images of several sizes: they cannot all be the digits of one batch."""
     from PIL import Image

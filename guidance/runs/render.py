@@ -24,7 +24,8 @@ def train_table(info: dict[str, Any], folder: str) -> Table:
     test = info["test"]
     dataset = info.get("train_config", {}).get("dataset", DEFAULT_DATASET)
     target = None if info["target"] is None else class_name(dataset, info["target"])
-    task = f"{target} vs rest" if target is not None else f"all {dataset} classes"
+    task = (f"{target} vs rest" if target is not None else "real vs artificial" if info.get("class_names") == ["real", "artificial"]
+            else f"all {dataset} classes")
     table = Table(title=f"{info['arch']} on {dataset}: {task}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -89,7 +90,7 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     judged = "verdicts" in summary
     headers = ["#", "start", f"p({target})", "top", "L2", "reached"]
     if judged:
-        headers += ["judge", "NN", "verdict"]
+        headers += ["judge", "artificial", "verdict"]
     for header in headers:
         table.add_column(header, justify="left" if header in ("start", "top", "verdict") else "right", overflow="fold")
     footnotes = []
@@ -102,7 +103,9 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
         if judged:
             if image.get("survives_saving") is False:
                 footnotes.append(f"#{i} p={image['p_target_saved']:.2f}")
-            cells += [f"{image['judge_top']} {image['judge_p_top']:.2f}", f"{image['nn_distance']:.1f}", _verdict_text(image)]
+            artificial = image.get("artificial_p")  # runs judged before the critic have none
+            cells += [f"{image['judge_top']} {image['judge_p_top']:.2f}", "-" if artificial is None else f"{artificial:.2f}",
+                      _verdict_text(image)]
         table.add_row(*cells)
     hidden = len(summary["images"]) - limit
     if hidden > 0:
@@ -114,9 +117,10 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
                  f"reached = first logged step whose predicted clean image the judge reads as {target}"
                  + (f"; the guiding classifier calls {target} from p {threshold}" if guide == "classifier" else "")]
     if judged:
-        notes.append(f"judge = its top class and p; NN = pixel distance to the nearest real training {target} "
-                     f"(realistic within {summary['images'][0].get('realism_cutoff', 0):.2f}, and within "
-                     f"{summary['images'][0].get('feature_cutoff', 0):.2f} of real {target}s in the judge's features)")
+        first = summary["images"][0]
+        notes.append(f"judge = its top class and p; artificial = the realism critic's p (real-looking under "
+                     f"{first.get('artificial_cutoff', 0):.2f}, and within {first.get('feature_cutoff', 0):.2f} of "
+                     f"real {target}s in the judge's features)")
         if footnotes:
             notes.append("* the guided model is no longer sure once the image is saved as an 8-bit PNG: "
                          + ", ".join(footnotes))
@@ -129,12 +133,13 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     return table
 
 
-VERDICT_STYLES = {"flip": "red", "generated": "green", "unrealistic": "yellow", "unchanged": "dim", "already": "dim"}
+VERDICT_STYLES = {"flip": "red", "generated": "green", "artificial": "cyan", "unrealistic": "yellow", "unchanged": "dim",
+                  "already": "dim"}
 
 
 def _verdict_text(image: dict[str, Any]) -> Text:
     """The verdict, coloured; '*' marks a result the saved 8-bit PNG does not keep (see the footnote)."""
-    text = Text(image["verdict"], style=VERDICT_STYLES[image["verdict"]])
+    text = Text(image["verdict"], style=VERDICT_STYLES.get(image["verdict"], ""))
     if image.get("survives_saving") is False:
         text.append("*")
     return text
@@ -178,34 +183,41 @@ def set_metrics_text(measures: dict[str, Any], target: str) -> str:
     """One line: each set measure of a batch beside its real-vs-real value at the same size."""
     pairs = ", ".join(f"{name} {measures[name]:.2f} ({measures[name + '_real']:.2f})"
                       for name in ("precision", "recall", "density", "coverage"))
+    c2st_real = measures.get("c2st_real")
+    c2st = "" if measures.get("c2st") is None else (
+        f", C2ST {measures['c2st']:.2f} ({'-' if c2st_real is None else f'{c2st_real:.2f}'}; 0.5 = indistinguishable)")
     return (f"set of {measures['n']} vs real {target}s (real-vs-real at the same size in brackets): "
-            f"FD {measures['fd']:.1f} ({measures['fd_real']:.1f}), {pairs}")
+            f"FD {measures['fd']:.1f} ({measures['fd_real']:.1f}), {pairs}{c2st}")
 
 
 def verdict_table(
     title: str, verdicts: list[dict[str, Any]], counts: dict[str, int], target: str,
-    measures: dict[str, Any] | None = None, limit: int = 32,
+    measures: dict[str, Any] | None = None, limit: int | None = 32,
 ) -> Table:
-    """`guide judge`: one row per image; the counts and set metrics in the caption."""
+    """`guide judge`: one row per image (the first `limit`; None: every one); counts and set metrics below."""
     from rich import box
 
+    def number(value: float | None, digits: int = 4) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
     table = Table(title=f"verdicts for {title}", title_justify="left", box=box.SIMPLE_HEAD, caption_justify="left")
-    for header in ("#", f"p({target})", "saved", "judge sees", "NN", "feat.", "verdict"):
+    for header in ("#", f"p({target})", "saved", "judge sees", "artificial", "feat.", "NN", "verdict"):
         table.add_column(header, justify="left" if header == "verdict" else "right")
-    for i, verdict in enumerate(verdicts[:limit]):
+    shown = verdicts if limit is None else verdicts[:limit]
+    for i, verdict in enumerate(shown):
         table.add_row(
-            str(i), f"{verdict['p_target']:.4f}",
-            "-" if verdict["p_target_saved"] is None else f"{verdict['p_target_saved']:.4f}",
-            f"{verdict['judge_top']} {verdict['judge_p_top']:.2f}",
-            f"{verdict['nn_distance']:.1f}", f"{verdict['feature_distance']:.1f}", _verdict_text(verdict),
+            str(i), number(verdict["p_target"]), number(verdict["p_target_saved"]),
+            f"{verdict['judge_top']} {verdict['judge_p_top']:.2f}", number(verdict["artificial_p"], 2),
+            f"{verdict['feature_distance']:.1f}", f"{verdict['nn_distance']:.1f}", _verdict_text(verdict),
         )
-    if len(verdicts) > limit:
-        table.add_row("", f"+{len(verdicts) - limit} more", "", "", "", "", "")
+    if len(shown) < len(verdicts):
+        table.add_row("", f"+{len(verdicts) - len(shown)} more (--all shows every row)", "", "", "", "", "", "")
     first = verdicts[0]
-    table.caption = (f"saved = p({target}) on the 8-bit PNG; NN = pixel distance to the nearest real training "
-                     f"{target} (cutoff {first['realism_cutoff']:.2f}); feat. = distance in the judge's features "
-                     f"(cutoff {first['feature_cutoff']:.2f}); the judge must give {target} at least "
-                     f"p {first['judge_p_floor']:.2f}\nverdicts: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    table.caption = (f"saved = p({target}) on the 8-bit PNG; artificial = the realism critic's p (cutoff "
+                     f"{first['artificial_cutoff']:.2f}); feat. = distance in the judge's features (cutoff "
+                     f"{first['feature_cutoff']:.2f}); NN = pixel distance to the nearest real training {target} "
+                     f"(reported only); the judge must give {target} at least p {first['judge_p_floor']:.2f}\nverdicts: "
+                     + ", ".join(f"{n} {name}" for name, n in counts.items()))
     if measures:
         table.caption += "\n" + set_metrics_text(measures, target)
     if any(verdict.get("survives_saving") is False for verdict in verdicts):

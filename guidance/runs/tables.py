@@ -16,8 +16,9 @@ from guidance.core.datasets import DEFAULT_DATASET, target_name
 from guidance.core.errors import ConfigError
 from guidance.core.registry import did_you_mean
 from guidance.runs.folders import summary_kind
+from guidance.verdicts.names import VERDICTS
 
-VERDICT_NAMES = ("flip", "generated", "unchanged", "unrealistic", "already")
+VERDICT_NAMES = VERDICTS
 
 # column key -> header; the order tables are printed in
 COLUMNS: dict[str, str] = {
@@ -43,16 +44,19 @@ COLUMNS: dict[str, str] = {
     "recall": "recall",
     "coverage": "coverage",
     "coverage_real": "cov. real",
+    "c2st": "C2ST",
+    "c2st_real": "C2ST real",
     "l2_mean": "L2",
     "linf_mean": "Linf",
     "wall_s": "wall s",
     "folder": "folder",
     "source": "source",
 }
-SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real")
+SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real",
+               "c2st", "c2st_real")
 TEXT_COLUMNS = ("name", "date", "model", "target", "guidance", "start", "loss", "status", "folder", "source")
 COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "p_std", "reached", "reached_median_step",
-                   *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "l2_mean",
+                   *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "c2st", "c2st_real", "l2_mean",
                    "linf_mean", "wall_s"]
 LIST_COLUMNS = ["name", "date", "model", "target", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
 DIFFUSION_COLUMNS = ("guidance", "scale")  # shown after the model when a diffusion run is among the rows

@@ -13,7 +13,7 @@ from typing import Any
 
 from guidance.optimize.loop import Callback
 
-SWEEP_METRICS = ("generated", "p_mean", "fd", "recall", "coverage", "l2_mean")  # the HParams view's metric columns
+SWEEP_METRICS = ("generated", "p_mean", "fd", "recall", "coverage", "c2st", "l2_mean")  # the HParams view's metric columns
 
 
 def _writer(folder: Path):

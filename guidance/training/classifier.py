@@ -108,6 +108,36 @@ class JunkClass(Callback):
         self.learn.yb = (torch.cat([labels[count:], torch.full((count,), self.none_index, device=labels.device)]),)
 
 
+class ArtificialClass(Callback):
+    """Give a share of each training batch artifacts (guidance/data/artifacts.py), labelled "artificial" (class 1)."""
+
+    order = 4
+
+    def __init__(self, fraction: float, seed: int, names: str):
+        from guidance.data.artifacts import artifact_makers
+
+        artifact_makers(names)  # an unknown name fails before training starts
+        self.fraction, self.names = fraction, names
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def before_batch(self):
+        if not self.training:
+            return
+        (images,), (labels,) = self.xb, self.yb
+        self.learn.xb, self.learn.yb = with_artifacts(images, labels, self.fraction, self.generator, self.names)
+
+
+def with_artifacts(images: torch.Tensor, labels: torch.Tensor, fraction: float, generator: torch.Generator, names: str = ""):
+    """The batch with its last `fraction` made artificial (the named artifacts) and relabelled 1: ((images,), (labels,))."""
+    from guidance.data.artifacts import artificial_images
+
+    count = int(round(fraction * len(labels)))
+    made = artificial_images(images[len(labels) - count:].cpu(), generator, names).to(images.device)
+    images = torch.cat([images[:len(labels) - count], made])
+    labels = torch.cat([labels[:len(labels) - count], torch.ones(count, dtype=labels.dtype, device=labels.device)])
+    return (images,), (labels,)
+
+
 @dataclass(frozen=True)
 class TestReport:
     """Held-out test metrics; for binary models class 0 is the target, class 1 the rest."""
@@ -119,13 +149,24 @@ class TestReport:
 
 
 def task_labels(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
-    """Digit labels -> the classes a model of this config predicts."""
+    """Digit labels -> the classes a model of this config predicts (for the critic every real image is 'real', 0)."""
+    if config.task == "realism":
+        return np.zeros_like(labels)
     return labels if config.task == "digits" else target_labels(labels, config.target)
 
 
 def evaluate(model: GuidedModel, images: np.ndarray, labels: np.ndarray, config: TrainConfig) -> TestReport:
-    """Error rate, balanced accuracy (mean per-class recall) and confusion matrix."""
+    """Error rate, balanced accuracy (mean per-class recall) and confusion matrix.
+
+    The critic is tested on the real images and as many made artificial (a fixed seed).
+    """
     truth = torch.from_numpy(task_labels(labels, config))
+    if config.task == "realism":
+        pixels = as_pixels(images)
+        (artificial,), (fake_labels,) = with_artifacts(pixels, torch.zeros(len(pixels), dtype=torch.long), 1.0,
+                                                       torch.Generator().manual_seed(config.seed + 1), config.artifacts)
+        images = np.concatenate([images, np.round(artificial.squeeze(1).numpy() * 255).astype(np.uint8)])
+        truth = torch.cat([truth, fake_labels])
     predicted = predict_classes(model, images)
     classes = len(model.class_names)
     confusion = torch.zeros(classes, classes, dtype=torch.long)
@@ -189,6 +230,8 @@ def train_classifier(
     augment = [NoiseAugmentation(config.noise_std)] if config.noise_std else []
     if config.junk_fraction:
         augment.insert(0, JunkClass(config.junk_fraction, len(model.class_names) - 1, config.seed))
+    if config.task == "realism":
+        augment.insert(0, ArtificialClass(config.artifact_fraction, config.seed, config.artifacts))
     if config.robust != "none":
         from guidance.training.robust import AdversarialTraining, default_step_size
 

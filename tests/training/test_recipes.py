@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from guidance.configs import MODEL_PRESETS, judge_config
+from guidance.configs import MODEL_PRESETS, VERDICT_PRESETS
 from guidance.models.shipped import SHIPPED_DIR
 from guidance.models.store import load_model
 from guidance.training.classifier import evaluate, train_classifier
@@ -26,18 +26,21 @@ RECIPES = {
     ("fashion-mnist", "standard"): (dict(train_limit=10000, epochs=1), (0.08, 0.93, None)),
     ("fashion-mnist", "judge"): (dict(train_limit=10000, epochs=2), (0.26, 0.72, None)),
     ("fashion-mnist", "robust"): (dict(train_limit=10000, epochs=2), (0.16, 0.88, 0.60)),
+    ("mnist", "critic"): (dict(train_limit=10000, epochs=1), (0.12, 0.88, None)),
+    ("fashion-mnist", "critic"): (dict(train_limit=10000, epochs=1), (0.19, 0.81, None)),
 }
 SHIPPED_FLOORS = {
     ("mnist", "standard"): (0.006, 0.99, None), ("mnist", "judge"): (0.01, 0.99, None),
     ("mnist", "robust"): (0.03, 0.98, 0.45),
     ("fashion-mnist", "standard"): (0.02, 0.98, None), ("fashion-mnist", "judge"): (0.11, 0.89, None),
     ("fashion-mnist", "robust"): (0.11, 0.94, 0.75),
+    ("mnist", "critic"): (0.03, 0.97, None), ("fashion-mnist", "critic"): (0.085, 0.915, None),
 }
 
 
 def recipe(dataset: str, name: str):
-    if name == "judge":
-        return judge_config(dataset)
+    if name in VERDICT_PRESETS:
+        return VERDICT_PRESETS[name](dataset)
     return MODEL_PRESETS[name].override(dataset=dataset, target=TARGETS[dataset])
 
 

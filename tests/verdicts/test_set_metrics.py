@@ -13,7 +13,7 @@ import torch
 
 from guidance.data.images import as_pixels
 from guidance.verdicts.judge import load_judge
-from guidance.verdicts.metrics import frechet_distance, precision_recall_density_coverage, set_metrics
+from guidance.verdicts.metrics import c2st_accuracy, frechet_distance, precision_recall_density_coverage, set_metrics
 
 
 def test_prdc_matches_the_reference_implementation():
@@ -49,3 +49,19 @@ def test_set_metrics_tell_real_from_noise_from_copies(judge, sample):
 
 def test_small_batches_get_no_set_metrics(judge, sample):
     assert set_metrics(judge, as_pixels(sample.test_digits(8)[:3]), sample.test_digits(8)) is None
+
+
+def test_c2st_cannot_tell_one_distribution_from_itself_and_tells_shifted_ones():
+    generator = torch.Generator().manual_seed(4)
+    first, second = torch.randn(64, 32, generator=generator), torch.randn(64, 32, generator=generator)
+    assert c2st_accuracy(first, second) < 0.65  # chance, give or take a small sample's luck
+    assert c2st_accuracy(first, second + 1.0) > 0.9  # the sign: a real shift is found, not hidden
+
+
+def test_c2st_sits_beside_its_real_vs_real_value(judge, sample):
+    eights = sample.test_digits(8)
+    noise = set_metrics(judge, torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(2)), eights)
+    assert noise["c2st"] > 0.95
+    assert noise["c2st_real"] is not None and noise["c2st_real"] < 0.7
+    copies = set_metrics(judge, as_pixels(eights[:1]).expand(64, -1, -1, -1), eights)
+    assert copies["c2st"] > 0.9  # 64 copies of one real 8 are told from 64 different ones

@@ -5,50 +5,50 @@ import pytest
 import torch
 from PIL import Image
 
-from guidance.configs import JUDGE_CONFIG, RunConfig
+from guidance.configs import CRITIC_CONFIG, JUDGE_CONFIG, RunConfig
 from guidance.core.errors import GuideError
 from guidance.data.images import as_pixels
 from guidance.optimize.loop import guide
 from guidance.optimize.starts import make_start
 from guidance.runs.folders import load_images_to_judge
 from guidance.training.classifier import train_classifier
-from guidance.verdicts.judge import VERDICTS, Judge, build_realism_index, decide, judge_images, quantize, verdict_counts
+from guidance.verdicts.judge import JUDGE_FLOOR, VERDICTS, Judge, decide, judge_images, quantize, verdict_counts
+from guidance.verdicts.realism import build_realism_index
 
 
 @pytest.fixture(scope="module")
 def tiny_judge(sample):
     model = train_classifier(JUDGE_CONFIG, sample, name="tiny judge")  # ~30 s on the 4,000-image sample
-    return Judge(model, build_realism_index(sample, 8, model))
+    critic = train_classifier(CRITIC_CONFIG.override(epochs=2), sample, name="tiny critic")
+    return Judge(model, critic, build_realism_index(sample, 8, model, critic, JUDGE_FLOOR))
 
 
-@pytest.mark.parametrize("guided_p, judge_top, realistic, expected", [
-    (0.5, "8", True, "unchanged"), (0.999, "2", True, "flip"), (0.999, "2", False, "flip"),
-    (0.999, "8", True, "generated"), (0.999, "8", False, "unrealistic"),
+@pytest.mark.parametrize("judge_top, sure, realistic, guided_sure, expected", [
+    ("8", True, True, True, "generated"),
+    ("8", True, True, False, "generated"),  # a real-looking 8 is generated however unsure the guided model is
+    ("8", True, False, True, "artificial"), ("8", False, True, True, "artificial"),
+    ("2", True, True, True, "flip"), ("2", True, False, True, "flip"),
+    ("2", True, True, False, "unchanged"),
+    ("none", True, True, True, "unrealistic"), ("none", True, True, False, "unrealistic"),
 ])
-def test_decision_rule(guided_p, judge_top, realistic, expected):
-    assert decide(guided_p, 0.99, judge_top, "8", realistic) == expected
+def test_decision_rule(judge_top, sure, realistic, guided_sure, expected):
+    assert decide(judge_top, "8", sure, realistic, guided_sure) == expected
 
 
-@pytest.mark.parametrize("judge_top, realistic, sure, expected", [
-    ("none", True, True, "unrealistic"), ("8", True, False, "unrealistic"), ("8", False, True, "unrealistic"),
-    ("8", True, True, "generated"), ("3", True, True, "flip"),
-])
-def test_none_of_the_ten_and_the_confidence_floor(judge_top, realistic, sure, expected):
-    assert decide(0.999, 0.99, judge_top, "8", realistic, judge_sure=sure) == expected
+@pytest.mark.parametrize("judge_top, expected", [("8", "already"), ("2", "unchanged")])
+def test_an_image_that_never_moved_is_neither_flip_nor_generation(judge_top, expected):
+    assert decide(judge_top, "8", True, True, guided_sure=True, moved=False) == expected
+    assert decide(judge_top, "8", True, True, guided_sure=False, moved=False) == expected
 
 
-@pytest.mark.parametrize("judge_top", ["2", "8"])
-def test_an_image_that_never_moved_is_neither_flip_nor_generation(judge_top):
-    assert decide(0.999, 0.99, judge_top, 8, True, moved=False) == "already"
-    assert decide(0.5, 0.99, judge_top, 8, True, moved=False) == "unchanged"
-
-
-def test_already_needs_the_saved_image_to_equal_its_start(tiny_model, tiny_judge):
-    noise = quantize(torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(3)))
-    moved = noise.clone()
+def test_already_needs_the_saved_image_to_equal_its_start(tiny_model, tiny_judge, sample):
+    eights = quantize(as_pixels(sample.test_digits(8)[:20]))
+    starts = eights[tiny_judge.model(eights).argmax(1) == 8][:4]  # 8s the tiny judge reads as 8s
+    moved = starts.clone()
     moved[2:] = (moved[2:] + 0.1).clamp(0, 1)  # two images changed; two by far less than half a grey level
     moved[:2] += 0.0005
-    verdicts = judge_images(tiny_judge, moved, tiny_model, 8, 0.5, guided_p=[0.999] * 4, starts=noise)
+    verdicts = judge_images(tiny_judge, moved, tiny_model, 8, 0.5, guided_p=[0.999] * 4, starts=starts)
+    assert [v["judge_top"] for v in verdicts[:2]] == ["8", "8"]
     assert [v["verdict"] == "already" for v in verdicts] == [True, True, False, False]
 
 

@@ -1,0 +1,3 @@
+"""The verdicts' names, in the order tables show them (no torch: listings import this)."""
+
+VERDICTS = ("generated", "artificial", "flip", "unchanged", "already", "unrealistic")
