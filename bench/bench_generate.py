@@ -2,10 +2,11 @@
 
     python bench/bench_generate.py [--data DIR]
 
-Targets: generate-noise.toml (batch 64) >= 80% `generated` on the robust model and
-<= 10% with the same seeds on the standard one (set metrics against real 8s beside
-each, real-vs-real in brackets); generate-from-2.toml >= 80%
-`generated`; robust training <= 15 min and 64 images x 500 steps <= 60 s on 2 cores.
+Targets: generate-noise.toml (batch 64): the judge reads an 8 (`generated` or `artificial`)
+in >= 80% on the robust model and <= 10% with the same seeds on the standard one (set metrics
+against real 8s beside each, real-vs-real in brackets); generate-from-2.toml >= 80%;
+robust training <= 15 min and 64 images x 500 steps <= 60 s on 2 cores. How many would pass
+as real handwriting (`generated` alone) is issue 21's target, not this bench's.
 """
 
 from __future__ import annotations
@@ -56,12 +57,12 @@ def main() -> None:
     console.print(training)
 
     table = Table(title="generation, 64 images x 500 steps each (verdicts by the judge)")
-    for header in ("config", "model", "generated", "flip", "unrealistic", "unchanged", "FD", "recall", "coverage",
-                   "loop s", "target"):
+    for header in ("config", "model", "generated", "artificial", "flip", "unrealistic", "unchanged", "FD", "recall",
+                   "coverage", "C2ST", "loop s", "target"):
         table.add_column(header, justify="right")
-    targets = {("generate-noise", "robust"): ">= 52 generated, <= 60 s",
-               ("generate-noise", "standard"): "<= 6 generated",
-               ("generate-from-2", "robust"): ">= 52 generated",
+    targets = {("generate-noise", "robust"): ">= 52 an 8 (generated + artificial), <= 60 s",
+               ("generate-noise", "standard"): "<= 6 an 8",
+               ("generate-from-2", "robust"): ">= 52 an 8",
                ("generate-from-2", "standard"): "-"}
     with tempfile.TemporaryDirectory() as scratch:
         for name in ("generate-noise", "generate-from-2"):
@@ -70,9 +71,9 @@ def main() -> None:
                 summary = run_experiment(config, out=Path(scratch) / f"{name}-{model}", data_dir=args.data,
                                          model=robust if model == "robust" else None).summary
                 counts = summary["verdicts"]
-                table.add_row(name, model, *(str(counts[k]) for k in ("generated", "flip", "unrealistic", "unchanged")),
+                table.add_row(name, model, *(str(counts[k]) for k in ("generated", "artificial", "flip", "unrealistic", "unchanged")),
                               *(f"{summary['set_metrics'][k]:.2f} ({summary['set_metrics'][k + '_real']:.2f})"
-                                for k in ("fd", "recall", "coverage")), f"{summary['wall_seconds']:.1f}",
+                                for k in ("fd", "recall", "coverage", "c2st")), f"{summary['wall_seconds']:.1f}",
                               targets[(name, model)])
     console.print(table)
 

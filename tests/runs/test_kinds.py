@@ -26,9 +26,19 @@ def test_a_config_file_says_its_kind_and_the_other_command_refuses_it(tmp_path):
 
 @pytest.mark.parametrize("name, kind, cls", [("diffuse-free", "diffuse", DiffuseConfig),
                                              ("generate-noise", "run", RunConfig)])
-def test_folders_written_before_kinds_still_read_typed(name, kind, cls):
-    """The committed showcase runs predate kinds: their config.toml and summary.json have none."""
-    record = read_run(SHOWCASE_RUNS / name)
+def test_folders_written_before_kinds_still_read_typed(name, kind, cls, tmp_path):
+    """A run folder written before kinds: its config.toml and summary.json have none (a showcase run, kind taken out)."""
+    import json
+    import shutil
+
+    folder = shutil.copytree(SHOWCASE_RUNS / name, tmp_path / name)
+    config = folder / "config.toml"
+    config.write_text("".join(line for line in config.read_text().splitlines(keepends=True) if not line.startswith("kind")))
+    summary = json.loads((folder / "summary.json").read_text())
+    summary.pop("kind", None)
+    summary["config"].pop("kind", None)
+    (folder / "summary.json").write_text(json.dumps(summary))
+    record = read_run(folder)
     assert "kind" not in record.config and "kind" not in record.summary
     assert record.kind == kind
     config = record.typed_config()
