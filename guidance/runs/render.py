@@ -90,9 +90,10 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
     judged = "verdicts" in summary
     headers = ["#", "start", f"p({target})", "top", "L2", "reached"]
     if judged:
-        headers += ["judge", "artificial", "verdict"]
+        headers += ["judge", "critic", "verdict"]
     for header in headers:
-        table.add_column(header, justify="left" if header in ("start", "top", "verdict") else "right", overflow="fold")
+        table.add_column(header, justify="left" if header in ("start", "top", "verdict") else "right", overflow="fold",
+                         no_wrap=header == "verdict")
     footnotes = []
     for i, image in enumerate(summary["images"][:limit]):
         reached = image["reached_step"]
@@ -118,7 +119,7 @@ def run_table(summary: dict[str, Any], limit: int = 16) -> Table:
                  + (f"; the guiding classifier calls {target} from p {threshold}" if guide == "classifier" else "")]
     if judged:
         first = summary["images"][0]
-        notes.append(f"judge = its top class and p; artificial = the realism critic's p (real-looking under "
+        notes.append(f"judge = its top class and p; critic = the realism critic's p(artificial) (real-looking under "
                      f"{first.get('artificial_cutoff', 0):.2f}, and within {first.get('feature_cutoff', 0):.2f} of "
                      f"real {target}s in the judge's features)")
         if footnotes:
@@ -201,7 +202,7 @@ def verdict_table(
         return "-" if value is None else f"{value:.{digits}f}"
 
     table = Table(title=f"verdicts for {title}", title_justify="left", box=box.SIMPLE_HEAD, caption_justify="left")
-    for header in ("#", f"p({target})", "saved", "judge sees", "artificial", "feat.", "NN", "verdict"):
+    for header in ("#", f"p({target})", "saved", "judge sees", "critic", "feat.", "NN", "verdict"):
         table.add_column(header, justify="left" if header == "verdict" else "right")
     shown = verdicts if limit is None else verdicts[:limit]
     for i, verdict in enumerate(shown):
@@ -213,7 +214,7 @@ def verdict_table(
     if len(shown) < len(verdicts):
         table.add_row("", f"+{len(verdicts) - len(shown)} more (--all shows every row)", "", "", "", "", "", "")
     first = verdicts[0]
-    table.caption = (f"saved = p({target}) on the 8-bit PNG; artificial = the realism critic's p (cutoff "
+    table.caption = (f"saved = p({target}) on the 8-bit PNG; critic = the realism critic's p(artificial) (cutoff "
                      f"{first['artificial_cutoff']:.2f}); feat. = distance in the judge's features (cutoff "
                      f"{first['feature_cutoff']:.2f}); NN = pixel distance to the nearest real training {target} "
                      f"(reported only); the judge must give {target} at least p {first['judge_p_floor']:.2f}\nverdicts: "

@@ -55,9 +55,10 @@ COLUMNS: dict[str, str] = {
 SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real",
                "c2st", "c2st_real")
 TEXT_COLUMNS = ("name", "date", "model", "target", "guidance", "start", "loss", "status", "folder", "source")
-COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "p_std", "reached", "reached_median_step",
-                   *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "c2st", "c2st_real", "l2_mean",
-                   "linf_mean", "wall_s"]
+# the terminal's comparison table; compare.csv and compare.json hold every column (p sd and Linf too)
+COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "reached", "reached_median_step",
+                   *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "c2st", "c2st_real",
+                   "l2_mean", "wall_s"]
 LIST_COLUMNS = ["name", "date", "model", "target", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
 DIFFUSION_COLUMNS = ("guidance", "scale")  # shown after the model when a diffusion run is among the rows
 

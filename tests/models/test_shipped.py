@@ -7,18 +7,26 @@ from typer.testing import CliRunner
 
 from guidance.api import load_guided_model, load_run_judge
 from guidance.cli import app
-from guidance.configs import JUDGE_CONFIG, JUDGE_CONFIGS, MODEL_PRESETS, DenoiserConfig, NoisyClassifierConfig
+from guidance.configs import (
+    CRITIC_CONFIGS,
+    JUDGE_CONFIG,
+    JUDGE_CONFIGS,
+    MODEL_PRESETS,
+    DenoiserConfig,
+    NoisyClassifierConfig,
+)
 from guidance.models.shipped import SHIPPED_DIR, shipped_folder, shipped_names
 from guidance.models.store import preset_folder
 
 runner = CliRunner()
 SHIPPED = {"standard": MODEL_PRESETS["standard"], "robust": MODEL_PRESETS["robust"], "judge": JUDGE_CONFIG,
-           "denoiser": DenoiserConfig(), "noisy": NoisyClassifierConfig()}
+           "denoiser": DenoiserConfig(), "noisy": NoisyClassifierConfig(), "critic": CRITIC_CONFIGS["mnist"]}
 FASHION = "fashion-mnist"
 FASHION_SHIPPED = {  # Fashion-MNIST's chain, for the sneaker
     "standard": MODEL_PRESETS["standard"].override(dataset=FASHION, target=7),
     "robust": MODEL_PRESETS["robust"].override(dataset=FASHION, target=7), "judge": JUDGE_CONFIGS[FASHION],
     "denoiser": DenoiserConfig(dataset=FASHION), "noisy": NoisyClassifierConfig(dataset=FASHION, target=7),
+    "critic": CRITIC_CONFIGS[FASHION],
 }
 
 
@@ -33,7 +41,8 @@ def test_each_shipped_model_records_its_recipe_data_and_metrics(name):
     info = json.loads((SHIPPED_DIR / name / "metrics.json").read_text())
     assert shipped_folder(name, SHIPPED[name]) == SHIPPED_DIR / name  # trained with exactly the preset's config
     assert info["data"]["source"].startswith("mnist:") and len(info["data"]["fingerprint"]) >= 8
-    assert info["test"]["n"] in (2000, 10000) and {"torch", "fastai"} <= set(info["versions"])  # the denoiser: 2,000
+    # the denoiser is tested on 2,000 images; the critic on the 10,000 real ones and as many made artificial
+    assert info["test"]["n"] in (2000, 10000, 20000) and {"torch", "fastai"} <= set(info["versions"])
 
 
 @pytest.mark.parametrize("name", sorted(FASHION_SHIPPED))
