@@ -1,4 +1,4 @@
-"""The verdicts against people, real images and the failure battery, on both data sets, in one run.
+"""The verdicts against labels by eye, real images and the failure battery, on both data sets, in one run.
 
     python bench/bench_verdicts.py [--data DIR] [--n 64]
 
@@ -75,7 +75,7 @@ def labelled_sheet(images: np.ndarray, people: list[str], verdicts: list[str], p
         ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         ax.set_title(f"{label} | {verdict[:5]}", fontsize=8, pad=2, color="#0a6" if agree else "#d22")
         ax.axis("off")
-    fig.suptitle("people's label (Y / ? / N) | the kit's verdict; red: they disagree on 'a real one'", fontsize=9)
+    fig.suptitle("the raters' label (Y / ? / N) | the kit's verdict; red: they disagree on 'a real one'", fontsize=9)
     fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.975))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -91,8 +91,8 @@ def main() -> None:
     console = Console()
     workspace = Workspace(args.data)
 
-    people = Table(title="1. `generated` against people's Y (targets: accuracy >= 92%, precision >= 90%, recall >= 85%)")
-    for header in ("data set", "half", "n", "people Y", "generated", "accuracy", "precision", "recall"):
+    people = Table(title="1. `generated` against the raters' Y (targets: accuracy >= 92%, precision >= 90%, recall >= 85%)")
+    for header in ("data set", "half", "n", "raters Y", "generated", "accuracy", "precision", "recall"):
         people.add_column(header, justify="left" if header in ("data set", "half") else "right")
     for dataset, half, scores in labelled_rows(workspace, args.figure):
         people.add_row(dataset, half, str(scores["n"]), str(scores["accepted"]), str(scores["generated"]),

@@ -1,9 +1,9 @@
 """Real images made artificial, the way guided images go wrong: what the realism critic learns to spot.
 
-People who labelled the kit's outputs rejected recognisable digits for these reasons: blurry or
-soft strokes, a thick blob-like template, blocky strokes, a speckled or hazy background, stray
-dots and marks, an extra stroke no writer makes, doubled strokes, dark specks inside strokes,
-thin hard-edged strokes, flat textureless silhouettes. Each maker below applies one of
+The raters who labelled the kit's outputs (the issue's, and tests/verdicts/labelled/) rejected
+recognisable digits for these reasons: blurry or soft strokes, a thick blob-like template, blocky
+strokes, a speckled or hazy background, stray dots and marks, an extra stroke no writer makes,
+doubled strokes, dark specks inside strokes, thin hard-edged strokes, flat textureless silhouettes. Each maker below applies one of
 them to real images; ``artificial_images`` applies one to three at random. They are made from
 real digits on purpose: the critic must learn the artifact, not the digit.
 """

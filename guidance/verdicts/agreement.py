@@ -1,4 +1,4 @@
-"""How often the verdicts agree with people: `generated` against a human "yes, a real one".
+"""How often the verdicts agree with labels by eye: `generated` against a rater's "yes, a real one".
 
 People label images with the rubric of tests/verdicts/labelled/README.md (Y: would pass among real
 ones; ?: recognisable but artificial; N: not the target). Only Y counts as accepted; the verdict
@@ -11,7 +11,7 @@ from typing import Sequence
 
 
 def agreement(verdicts: Sequence[str], accepted: Sequence[bool]) -> dict[str, float | int]:
-    """Accuracy, precision and recall of ``generated`` against people's acceptance, image by image."""
+    """Accuracy, precision and recall of ``generated`` against the raters' acceptance, image by image."""
     if len(verdicts) != len(accepted):
         raise ValueError(f"{len(verdicts)} verdicts for {len(accepted)} labels")
     says = [verdict == "generated" for verdict in verdicts]
