@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from guidance.configs import DENOISER_PRESETS, DiffuseConfig, ExperimentConfig, RunConfig, TrainConfig
+from guidance.configs import DENOISER_PRESETS, NO_CLASS, DiffuseConfig, ExperimentConfig, RunConfig, TrainConfig
 from guidance.core.datasets import Dataset, check_same_dataset, get_dataset
 
 if TYPE_CHECKING:
@@ -174,6 +174,14 @@ class Experiment:
         return None
 
     @property
+    def negative_model(self):
+        """Classifier guidance away from a negative class: the same kind of classifier, made for that class."""
+        config = self.config
+        if isinstance(config, DiffuseConfig) and config.guidance == "classifier" and config.negative != NO_CLASS:
+            return self.workspace.guide_classifier(config.model, config.dataset, config.negative)
+        return None
+
+    @property
     def denoiser(self):
         return self.workspace.denoiser(self.config.denoiser, self.config.dataset)
 
@@ -211,6 +219,10 @@ class Experiment:
                                  denoiser_preset(self.config.denoiser, self.config.dataset).timesteps)
         if self.config.guidance == "classifier" and self.given_model is None:
             check_guide_classifier_spec(self.config.model)
+        if self.config.start != "noise":
+            from guidance.optimize.starts import STARTS
+
+            STARTS.get(self.config.start.partition(":")[0], what="start")
 
 
 def resolve(config: ExperimentConfig, workspace: Workspace | None = None, *, model=None, judge=None) -> Experiment:

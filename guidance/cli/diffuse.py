@@ -34,6 +34,9 @@ def diffuse(
     denoiser: Annotated[Optional[str], field_option(DiffuseConfig, "denoiser")] = None,
     dataset: DatasetOption = None,
     target: TargetOption = None,
+    negative: Annotated[Optional[str], field_option(DiffuseConfig, "negative")] = None,
+    start: Annotated[Optional[str], field_option(DiffuseConfig, "start")] = None,
+    strength: Annotated[Optional[float], field_option(DiffuseConfig, "strength")] = None,
     sampler: Annotated[Optional[str], field_option(DiffuseConfig, "sampler")] = None,
     sampling_steps: Annotated[Optional[int], field_option(DiffuseConfig, "sampling_steps")] = None,
     batch: Annotated[Optional[int], field_option(DiffuseConfig, "batch")] = None,
@@ -54,7 +57,7 @@ def diffuse(
     with UserErrors(verbose):
         changes = dict(
             tensorboard=tensorboard_folder(tensorboard, tensorboard_dir), dataset=dataset, target=target,
-            guidance=guidance, scale=scale, model=model, denoiser=denoiser,
+            negative=negative, start=start, strength=strength, guidance=guidance, scale=scale, model=model, denoiser=denoiser,
             sampler=sampler, sampling_steps=sampling_steps, batch=batch, seed=seed, snapshot_every=snapshot_every,
             threshold=threshold, device=device, judge=judge, experiment=experiment,
         )

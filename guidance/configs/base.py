@@ -25,6 +25,8 @@ from guidance.core.errors import ConfigError
 from guidance.core.registry import did_you_mean
 
 C = TypeVar("C", bound="ConfigBase")
+CLASS_FIELDS = ("target", "negative")  # fields that name a class of the data set: an index or a name
+NO_CLASS = -1  # an optional class field left empty ('negative')
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ class ConfigBase:
         if kind != cls.kind:
             raise ConfigError(f"{source} is a '{kind}' config, not a '{cls.kind}' one")
         known = {f.name: f for f in fields(cls)}
-        if isinstance(values.get("target"), str) and "dataset" in known:  # a class name: 'sneaker', 'ankle boot'
-            dataset = values.get("dataset", DEFAULT_DATASET)
-            values["target"] = get_dataset(str(dataset)).parse_target(values["target"])
+        for key in CLASS_FIELDS:  # a class name: 'sneaker', 'ankle boot'
+            if isinstance(values.get(key), str) and key in known and "dataset" in known:
+                values[key] = _parse_class(key, values[key], str(values.get("dataset", DEFAULT_DATASET)))
         checked: dict[str, Any] = {}
         for key, value in values.items():
             if key not in known:
@@ -114,6 +116,15 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
 
 
+def _parse_class(key: str, value: str, dataset: str) -> int:
+    if key != "target" and str(value).strip().lower() in ("", "none", str(NO_CLASS)):
+        return NO_CLASS
+    try:
+        return get_dataset(dataset).parse_target(value)
+    except ConfigError as error:
+        raise ConfigError(str(error).replace("target", key, 1)) from None
+
+
 def _check_type(key: str, value: Any, annotation: Any, source: str) -> Any:
     expected = {"int": int, "float": float, "str": str, "bool": bool}[str(annotation)]
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
@@ -141,6 +152,6 @@ def choice(name: str, value: str, choices: list[str]) -> None:
     require(value in choices, f"unknown {name} '{value}'{did_you_mean(value, choices)}; choose from: {', '.join(choices)}")
 
 
-def check_target(target: int, dataset: str = DEFAULT_DATASET) -> None:
+def check_target(target: int, dataset: str = DEFAULT_DATASET, key: str = "target") -> None:
     """Refuse an unknown data set, or a class index it does not have."""
-    get_dataset(dataset).parse_target(target)
+    _parse_class(key, str(target), dataset)

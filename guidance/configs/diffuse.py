@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from guidance.configs.base import ConfigBase, check_target, choice, require
+from guidance.configs.base import NO_CLASS, ConfigBase, check_target, choice, require
 from guidance.configs.presets import DEVICES, NOISY_MODEL
 from guidance.core.datasets import DEFAULT_DATASET, get_dataset
 
@@ -22,8 +22,9 @@ class DenoiserConfig(ConfigBase):
     kind: ClassVar[str] = "denoiser"
 
     dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist: what it learns to draw
-    width: int = 16  # channels of the UNet's first level; the two lower levels have twice as many (0.27 M parameters)
-    epochs: int = 12  # fit_one_cycle epochs over the training digits: 12 x 421 batches of 128, about 5,000 steps (17 min here)
+    width: int = 24  # channels of the UNet's first level; the two lower levels have twice as many (0.63 M parameters)
+    attention: bool = True  # self-attention at the 7x7 level, where the whole digit's shape is seen at once
+    epochs: int = 7  # fit_one_cycle epochs over the training digits: 7 x 421 batches of 128, about 2,950 steps
     lr: float = 2e-3  # peak one-cycle learning rate
     batch_size: int = 128  # training batch size
     label_dropout: float = 0.2  # share of training images whose digit is "none": one model, conditional and not (0.15 left unguided samples worse)
@@ -87,11 +88,14 @@ class DiffuseConfig(ConfigBase):
 
     experiment: str = "diffuse"  # a name for the run folder and tables
     guidance: str = "free"  # none (the denoiser alone), classifier (a classifier's gradient), free (classifier-free)
-    scale: float = 2.5  # guidance scale s; 'free' uses diffusers' convention eps_u + s (eps_c - eps_u), so s = 1 is plain conditional
+    scale: float = 2.0  # guidance scale s; 'free' uses diffusers' convention eps_u + s (eps_c - eps_u), so s = 1 is plain conditional
     model: str = NOISY_MODEL  # classifier for 'classifier' guidance: noisy (noise-aware), robust, standard, blog, a folder or a .pkl
     denoiser: str = "default"  # the denoiser: 'default' (the data set's own: cache, shipped, or trained now) or a denoiser folder
     dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist: the denoiser, the classifiers and the judge all come from it
     target: int = 8  # the class to generate: an index, or a name ('sneaker')
+    negative: int = NO_CLASS  # a class to steer away from, like a negative prompt (an index or a name; -1 = none)
+    start: str = "noise"  # noise (pure N(0, I)), or an image-to-image start as `guide run` takes it: digit:2, test:2:5, file:x.png
+    strength: float = 1.0  # image-to-image (SDEdit): noise the start to timestep strength x T and denoise from there; 1 = from pure noise
     sampler: str = "ddim"  # ddim (deterministic), ddpm (ancestral), dpm (DPM-Solver++, fewer steps)
     sampling_steps: int = 50  # denoising steps taken out of the schedule's timesteps
     batch: int = 16  # images sampled at once; image i starts from the noise of seed + i
@@ -112,3 +116,11 @@ class DiffuseConfig(ConfigBase):
             value = getattr(self, name)
             require(value > 0, f"{name.replace('_', ' ')} must be > 0, got {value}")
         require(0 < self.threshold <= 1, f"threshold must be in (0, 1], got {self.threshold}")
+        require(math.isfinite(self.strength) and 0 < self.strength <= 1,
+                f"strength must be in (0, 1], got {self.strength}")
+        require(self.start != "noise" or self.strength == 1,
+                f"strength {self.strength} needs an image to start from: --start digit:2, test:2 or file:PATH")
+        if self.negative != NO_CLASS:
+            check_target(self.negative, self.dataset, "negative")
+            require(self.negative != self.target, f"negative class {self.negative} is the target itself")
+            require(self.guidance != "none", "a negative class needs guidance (free or classifier) to steer away with")

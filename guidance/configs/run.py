@@ -27,7 +27,8 @@ class RunConfig(ConfigBase):
     loss: str = "ce"  # l1, mse (softmax vs one-hot, the write-up's), ce, logit, margin
     steps: int = 500  # optimisation steps: 500 unit-L2 steps of 0.05 leave room to draw an 8 (L2 ~10)
     step: str = "normalized"  # step rule: sgd (the write-up's), sign, normalized, adam
-    lr: float = 0.05  # step size (per-image L2 length for 'normalized', per-pixel for 'sign')
+    lr: float = 0.05  # step size (per-image L2 length for 'normalized' and 'langevin', per-pixel for 'sign')
+    noise: float = 0.01  # step = 'langevin': std of the Gaussian noise added to each pixel after each step (annealed like lr)
     schedule: str = "constant"  # step size over time: constant, linear, cosine
     space: str = "pixel"  # where the step is taken: 'pixel' [0,1] or 'normalized' model input
     param: str = "blur"  # what is optimised: the pixels, a latent shown 'blur'red, or a 'lowres' grid
@@ -40,11 +41,13 @@ class RunConfig(ConfigBase):
     l1: float = 0.0  # weight of the L1 shrink term (sum of absolute pixels)
     tv: float = 0.0  # weight of the total-variation term (smoothness)
     proximity: float = 0.0  # weight of the squared L2 distance to the start image
+    diversity: float = 0.0  # weight of the repulsion between the batch's images (RBF kernel, as in SVGD): variety
     blur_every: int = 0  # Gaussian-blur the image every k steps (0 = never)
     blur_sigma: float = 0.5  # blur width in pixels
     jitter: int = 0  # shift the model's view by up to this many pixels each step
     threshold: float = 0.99  # p(target) that counts as reached
     early_stop: bool = False  # stop once every image reaches the threshold
+    stop_each: bool = False  # freeze each image once it reaches the threshold (the others go on)
     keep: str = "last"  # which image 'final' holds: the last one or the best by loss
     log_every: int = 10  # steps between log rows
     snapshot_every: int = 50  # steps between saved frames
@@ -61,7 +64,7 @@ class RunConfig(ConfigBase):
             require(value > 0, f"{name.replace('_', ' ')} must be > 0, got {value}")
         positive("lr", self.lr)
         require(self.eps >= 0 and math.isfinite(self.eps), f"eps must be >= 0, got {self.eps}")
-        for name in ("l2", "l1", "tv", "proximity", "blur_sigma", "param_sigma"):
+        for name in ("l2", "l1", "tv", "proximity", "diversity", "noise", "blur_sigma", "param_sigma"):
             value = getattr(self, name)
             require(value >= 0 and math.isfinite(value), f"{name} must be >= 0, got {value}")
         require(self.blur_every >= 0, f"blur_every must be >= 0, got {self.blur_every}")

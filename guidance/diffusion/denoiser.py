@@ -29,12 +29,13 @@ class Denoiser(nn.Module):
         super().__init__()
         from diffusers import UNet2DModel
 
-        width = config.width
+        width, attention = config.width, config.attention
         self.unet = UNet2DModel(
             sample_size=IMAGE_SIZE, in_channels=1, out_channels=1, layers_per_block=1,
             block_out_channels=(width, 2 * width, 2 * width),  # 28 -> 14 -> 7 pixels
-            down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
-            num_class_embeds=NONE_LABEL + 1, norm_num_groups=8,
+            down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D" if attention else "DownBlock2D"),
+            up_block_types=("AttnUpBlock2D" if attention else "UpBlock2D", "UpBlock2D", "UpBlock2D"),
+            num_class_embeds=NONE_LABEL + 1, norm_num_groups=8, attention_head_dim=8 if attention else None,
         )
         self.config = config
         self.info = info or {}
@@ -49,6 +50,12 @@ def noise_scheduler(timesteps: int, schedule: str):
 
     return DDPMScheduler(num_train_timesteps=timesteps, beta_schedule=schedule, prediction_type="epsilon",
                          clip_sample=False)
+
+
+def add_noise(clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
+    """The forward process q(x_t | x_0)."""
+    alpha = alphas[timesteps].view(-1, 1, 1, 1)
+    return alpha.sqrt() * clean + (1 - alpha).sqrt() * noise
 
 
 def to_model_space(pixels: torch.Tensor) -> torch.Tensor:

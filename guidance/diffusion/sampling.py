@@ -18,7 +18,7 @@ import torch
 
 from guidance.configs import DiffuseConfig
 from guidance.core.errors import ConfigError
-from guidance.diffusion.denoiser import IMAGE_SIZE, Denoiser, noise_scheduler, to_pixels
+from guidance.diffusion.denoiser import IMAGE_SIZE, Denoiser, add_noise, noise_scheduler, to_model_space, to_pixels
 from guidance.diffusion.steering import NoisePredictor, predicted_clean
 from guidance.optimize.loop import Callback, GuideResult
 
@@ -95,6 +95,11 @@ def _restore_scheduler(sampler, state: dict[str, Any], device: torch.device) -> 
         setattr(sampler, key, [move(v) for v in value] if isinstance(value, list) else move(value))
 
 
+def entry_step(steps: int, strength: float) -> int:
+    """Image-to-image (SDEdit, as diffusers' img2img): the sampling step a start noised to strength x T enters at."""
+    return steps - min(int(steps * strength), steps)
+
+
 def start_noise(batch: int, seed: int) -> tuple[torch.Tensor, list[torch.Generator]]:
     """x_T for image i from seed + i, and the per-image generators a stochastic sampler goes on drawing from."""
     generators = [torch.Generator().manual_seed(seed + i) for i in range(batch)]
@@ -106,20 +111,27 @@ def start_noise(batch: int, seed: int) -> tuple[torch.Tensor, list[torch.Generat
 def sample(
     predict: NoisePredictor, sampler, alphas: torch.Tensor, config: DiffuseConfig, reader: Reader,
     class_names: list[str], device: torch.device, callbacks: Iterable[Callback] = (),
-    resume: SamplingState | None = None,
+    resume: SamplingState | None = None, start: torch.Tensor | None = None,
 ) -> DiffusionResult:
     """Denoise pure noise with `predict` (a steered noise predictor) and `sampler` (a diffusers scheduler).
 
-    `reader` (the judge) measures p(target) of each step's predicted clean image for the log. With
-    `resume`, continue from that state (an ``at_checkpoint`` callback's): the same images as never stopping.
+    With `start` (pixels, B x 1 x H x W), image-to-image: the start is noised to the timestep of
+    ``config.strength`` and denoised from there. `reader` (the judge) measures p(target) of each
+    step's predicted clean image for the log. With `resume`, continue from that state (an
+    ``at_checkpoint`` callback's): the same images as never stopping.
     """
     callbacks = list(callbacks)
     target_index = config.target  # the reader (a judge) has its classes in label order
     noise, generators = start_noise(config.batch, config.seed)
-    x = noise.to(device)
     alphas = alphas.to(device)
+    entry = 0 if start is None else entry_step(len(sampler.timesteps), config.strength)
+    x = noise.to(device)
+    if start is not None:
+        x = add_noise(to_model_space(start.to(device)), x, sampler.timesteps[entry:entry + 1].to(device), alphas)
+        if hasattr(sampler, "set_begin_index"):  # multistep solvers count their steps from here
+            sampler.set_begin_index(entry)
     frames, predicted_frames, frame_steps, history = [], [], [], []
-    status, message, step, first_step, earlier = "finished", "", 0, 0, 0.0
+    status, message, step, skip_to, earlier = "finished", "", entry, entry, 0.0
     if resume is not None:
         x = resume.x.to(device)
         for generator, state in zip(generators, resume.generators):
@@ -127,10 +139,10 @@ def sample(
         _restore_scheduler(sampler, resume.scheduler, device)
         frames, predicted_frames = list(resume.frames), list(resume.predicted)
         frame_steps, history = list(resume.frame_steps), list(resume.history)
-        step = first_step = resume.step
+        step = skip_to = resume.step
         earlier = resume.seconds
     for callback in callbacks:
-        callback.before_run(config, to_pixels(noise))
+        callback.before_run(config, to_pixels(noise) if start is None else start)
     started = time.perf_counter() - earlier
 
     def checkpoint() -> None:
@@ -168,9 +180,9 @@ def sample(
     step_options = {"ddpm": {"generator": generators}, "ddim": {"use_clipped_model_output": True}}.get(config.sampler, {})
     try:
         for step, t in enumerate(timesteps):
-            if step < first_step:
+            if step < skip_to:
                 continue
-            if step % config.snapshot_every == 0 and step > first_step:
+            if step % config.snapshot_every == 0 and step > skip_to:
                 checkpoint()
             t = t.to(device)
             eps = predict(x, t)
@@ -178,7 +190,7 @@ def sample(
                 status, message = "nan", f"the noise prediction became non-finite at step {step}"
                 break
             clean = predicted_clean(x, eps, alphas[t])
-            if step % config.snapshot_every == 0:
+            if step % config.snapshot_every == 0 or step == entry:
                 snapshot(clean)
                 log(step, int(t), clean)
             x = sampler.step(eps, t, x, **step_options).prev_sample
@@ -193,7 +205,7 @@ def sample(
     final = to_pixels(clean).clamp(0, 1).cpu()
     probs = reader(final.to(device)).cpu()
     result = DiffusionResult(
-        start=to_pixels(noise), last=final, best=final, final=final, keep="last",
+        start=to_pixels(noise) if start is None else start.cpu(), last=final, best=final, final=final, keep="last",
         frames=torch.stack(frames), frame_steps=frame_steps, history=history,
         status=status, message=message or f"ran all {len(timesteps)} sampling steps", steps_done=step,
         reached_step=_first_read_as_target(history, class_names[target_index], config.batch),

@@ -24,7 +24,14 @@ from guidance.core.datasets import check_same_dataset
 from guidance.data.images import as_pixels
 from guidance.data.loading import ImageData, class_weights, split, target_labels
 from guidance.diffusion.classifier import NOISY_FORMAT, NoisyClassifier
-from guidance.diffusion.denoiser import DENOISER_FORMAT, NONE_LABEL, Denoiser, noise_scheduler, to_model_space
+from guidance.diffusion.denoiser import (
+    DENOISER_FORMAT,
+    NONE_LABEL,
+    Denoiser,
+    add_noise,
+    noise_scheduler,
+    to_model_space,
+)
 from guidance.training.classifier import VALID_LIMIT, StopOnNaN, TensorBatches, library_versions
 
 EVAL_TIMESTEPS = (0, 250, 500, 750, 999)  # noise levels the test metrics are reported at
@@ -63,12 +70,6 @@ class NoiseBatch(Callback):
             dropped = (torch.rand(len(labels), generator=generator) < self.label_dropout).to(device)
             labels = torch.where(dropped, torch.full_like(labels, NONE_LABEL), labels)
         self.learn.xb, self.learn.yb = (noisy, timesteps, labels), (noise.to(device),)
-
-
-def add_noise(clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
-    """The forward process q(x_t | x_0)."""
-    alpha = alphas[timesteps].view(-1, 1, 1, 1)
-    return alpha.sqrt() * clean + (1 - alpha).sqrt() * noise
 
 
 class WeightAverage(Callback):

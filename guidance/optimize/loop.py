@@ -113,7 +113,7 @@ def guide(
     model = model.to(device).eval().requires_grad_(False)  # weights are frozen: no weight grads
     start = start.to(device)
     objective = build_objective(config, model.target_index)
-    step_rule = STEP_RULES.get(config.step)()
+    step_rule = STEP_RULES.get(config.step).from_config(config)
     schedule = SCHEDULES.get(config.schedule)
     batch = start.shape[0]
 
@@ -246,6 +246,7 @@ def guide(
                 status, message = "early_stop", f"every image reached p(target) >= {config.threshold}"
                 break
             with torch.no_grad():
+                held = param.clone() if config.stop_each else None
                 step_rule(param, grad, lr)
                 if config.blur_every and (step + 1) % config.blur_every == 0:
                     param.copy_(gaussian_blur(param, config.blur_sigma))
@@ -253,6 +254,9 @@ def guide(
                     project_ball(param, center, config.eps, config.eps_norm)
                 if config.clamp:
                     param.clamp_(low, high)
+                if held is not None:  # an image that reached the threshold stays as it is
+                    done = (p_target >= config.threshold).view(-1, 1, 1, 1)
+                    param.copy_(torch.where(done, held, param))
         else:
             step = config.steps
     except KeyboardInterrupt:

@@ -3,11 +3,13 @@
 One sign convention everywhere: lower is better. A class loss (how far the
 model is from the target) plus any regularisers (how the pixels look) are
 summed into one objective; each term's value is logged under its own name.
-Terms return one value per image, so images in a batch never interact.
+Terms return one value per image, so images in a batch never interact, except through
+``diversity``, the one term about the batch: it pushes the images apart.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -84,6 +86,25 @@ def total_variation(pixels: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
 def proximity(pixels: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
     """Squared L2 distance to the start image."""
     return (pixels - start).square().flatten(1).sum(1)
+
+
+@REGULARIZERS.register("diversity")
+def diversity(pixels: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    """Per image, its mean RBF-kernel similarity to the batch's other images: lower is more varied.
+
+    The repulsion of Stein variational gradient descent (Liu & Wang 2016), with SVGD's bandwidth,
+    median squared distance / log(B + 1), held fixed within a step. A batch of one has nothing to
+    be unlike: 0.
+    """
+    count = len(pixels)
+    if count < 2:
+        return pixels.new_zeros(count)
+    flat = pixels.flatten(1)
+    squared = (flat[:, None] - flat[None]).square().sum(-1)  # not cdist: its gradient is NaN at distance 0
+    others = ~torch.eye(count, dtype=torch.bool, device=pixels.device)
+    bandwidth = squared.detach()[others].median().clamp(min=1e-6) / math.log(count + 1)
+    similarity = torch.exp(-squared / bandwidth)
+    return (similarity * others).sum(1) / (count - 1)
 
 
 @dataclass(frozen=True)

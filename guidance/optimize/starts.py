@@ -3,7 +3,8 @@
 Specs: ``noise`` (Gaussian with each pixel's own mean and spread over all training
 digits; also ``noise:data``), ``noise:uniform``, ``noise:gaussian`` (MNIST's mean and spread),
 ``blank``, ``digit:N`` / ``digit:N@I`` (real test-set digits), ``class:NAME`` / ``class:NAME@I``
-(real test images of any data set's class, by name or index), ``file:PATH``.
+(real test images of any data set's class, by name or index), ``gauss:CLASS`` (a Gaussian fitted
+to that class's training images), ``file:PATH``.
 Image i of a batch is exactly what a single run would start from with seed+i
 (noise) or index I+i (digits), so batches are B independent runs.
 """
@@ -29,6 +30,7 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 class Start:
     pixels: torch.Tensor  # (B, 1, 28, 28) float32
     labels: list[str]  # what each image is, e.g. "noise seed 3", "test 2 #0"
+    classes: list[int] | None = None  # each image's class, for starts of real images of one class
 
 
 StartMaker = Callable[[str, int, int, Callable[[], ImageData]], Start]
@@ -74,6 +76,29 @@ def noise(argument: str, batch: int, seed: int, data: Callable[[], ImageData]) -
     return Start(torch.stack(images), [f"noise seed {seed + i}" for i in range(batch)])
 
 
+@STARTS.register("gauss")
+def class_gaussian(argument: str, batch: int, seed: int, data: Callable[[], ImageData]) -> Start:
+    """gauss:8, gauss:sneaker: a Gaussian with the mean and full covariance of that class's training
+    images (+1e-4 I), sampled and clipped to [0, 1], as Santurkar et al. (2019) start their robust
+    classifier's generation. Image i draws from seed + i."""
+    loaded = data()
+    try:
+        label = loaded.spec.parse_target(argument)
+    except ConfigError as error:
+        raise StartError(f"bad class-Gaussian start 'gauss:{argument}': {str(error).replace('target ', 'class ', 1)}") from None
+    pool = loaded.train_images[loaded.train_labels == label].reshape(-1, SIZE * SIZE).astype(np.float64) / 255
+    name = loaded.spec.class_name(label)
+    if len(pool) < 2:
+        raise StartError(f"gauss:{argument}: {loaded.dataset} has {len(pool)} training images of {name}; "
+                         "a mean and covariance need at least 2")
+    mean = torch.from_numpy(pool.mean(0))
+    factor = torch.linalg.cholesky(torch.from_numpy(np.cov(pool, rowvar=False) + 1e-4 * np.eye(SIZE * SIZE)))
+    draws = torch.stack([torch.randn(SIZE * SIZE, generator=_seeded(seed + i), dtype=torch.float64)
+                         for i in range(batch)])
+    images = (mean + draws @ factor.T).clamp(0, 1).float().view(batch, 1, SIZE, SIZE)
+    return Start(images, [f"gauss {name} seed {seed + i}" for i in range(batch)])
+
+
 @STARTS.register("blank")
 def blank(argument: str, batch: int, seed: int, data) -> Start:
     """All-black images (MNIST background)."""
@@ -112,7 +137,7 @@ def _test_images(label: int, first: int, spec: str, batch: int, data: ImageData)
             f"of {name}, but there are only {len(pool)}"
         )
     images = torch.from_numpy(pool[first : first + batch].astype(np.float32) / 255).unsqueeze(1)
-    return Start(images, [f"test {name} #{first + i}" for i in range(batch)])
+    return Start(images, [f"test {name} #{first + i}" for i in range(batch)], [label] * batch)
 
 
 @STARTS.register("file")

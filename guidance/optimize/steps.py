@@ -24,7 +24,14 @@ def per_image_norm(tensor: torch.Tensor) -> torch.Tensor:
 
 
 class StepRule:
-    """Base: ``rule(param, grad, lr)`` moves `param` downhill in place."""
+    """Base: ``rule(param, grad, lr)`` moves `param` downhill in place.
+
+    ``from_config`` builds a rule from the run's config; rules that need no setting take none.
+    """
+
+    @classmethod
+    def from_config(cls, config) -> "StepRule":
+        return cls()
 
     def __call__(self, param: torch.Tensor, grad: torch.Tensor, lr: float) -> None:
         raise NotImplementedError
@@ -59,6 +66,37 @@ class Normalized(StepRule):
 
     def __call__(self, param, grad, lr):
         param.sub_(lr * grad / per_image_norm(grad).clamp(min=1e-12))
+
+
+NOISE_SEED_OFFSET = 2_000_003  # Langevin noise draws use their own seeds, apart from the start and the jitter
+
+
+@STEP_RULES.register("langevin")
+class Langevin(StepRule):
+    """Stochastic gradient Langevin dynamics, as JEM samples a classifier's energy (Grathwohl et al. 2020):
+    a unit-L2 step of lr down the gradient, then Gaussian noise of std ``noise`` per pixel. The noise
+    follows the step-size schedule (annealed with it), and image i draws it from its own seed."""
+
+    def __init__(self, noise: float = 0.01, base_lr: float = 1.0, seeds: list[int] = ()):
+        self.noise, self.base_lr = noise, base_lr
+        self.generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+
+    @classmethod
+    def from_config(cls, config) -> "Langevin":
+        return cls(config.noise, config.lr, [config.seed + NOISE_SEED_OFFSET + i for i in range(config.batch)])
+
+    def __call__(self, param, grad, lr):
+        param.sub_(lr * grad / per_image_norm(grad).clamp(min=1e-12))
+        if self.noise:
+            draws = torch.stack([torch.randn(param.shape[1:], generator=g) for g in self.generators])
+            param.add_(self.noise * (lr / self.base_lr) * draws.to(param.device))
+
+    def state_dict(self) -> dict:
+        return {"generators": [g.get_state() for g in self.generators]}
+
+    def load_state_dict(self, state: dict) -> None:
+        for generator, saved in zip(self.generators, state["generators"]):
+            generator.set_state(saved)
 
 
 @STEP_RULES.register("adam")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from guidance.configs import NO_CLASS
 from guidance.optimize.loop import Callback, GuideResult, guide
 from guidance.resolve import Experiment
 
@@ -93,6 +94,7 @@ def execute_loop(experiment: Experiment, out: str | Path | None = None, callback
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
         add_verdicts(summary, *judge_batch(experiment, result.final, model, result.final_p_target, result.start))
+        add_judge_p(summary, experiment, result.final, "judge_p_start", start.classes)
     _close(folder, summary, result, board)
     return RunOutcome(result, summary, folder, model)
 
@@ -120,7 +122,17 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
     reader = judge.model.to(device).eval()
     denoiser = denoiser.to(device).requires_grad_(False)
     alphas = sampler.alphas_cumprod.float()
-    predict = steered_noise(config.guidance, denoiser, config.scale, config.target, alphas.to(device), classifier)
+    negative = None if config.negative == NO_CLASS else config.negative
+    away = experiment.negative_model
+    if away is not None:
+        away = away.to(device).eval().requires_grad_(False)
+    predict = steered_noise(config.guidance, denoiser, config.scale, config.target, alphas.to(device), classifier,
+                            negative, away)
+    start = None
+    if config.start != "noise":
+        from guidance.optimize.starts import make_start
+
+        start = make_start(config.start, config.batch, config.seed, experiment.loader)
     folder, state = _open_folder(experiment, out, resume_from)
     board = tensorboard_log(config, folder)
     loop_callbacks = _run_callbacks(folder, state, callbacks, board)
@@ -128,16 +140,22 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
         loop_callbacks.append(SamplingProgress(console, experiment.target_name, config.sampling_steps))
     try:
         result = sample(predict, sampler, alphas, config, lambda pixels: reader(pixels).softmax(1),
-                        reader.class_names, device, loop_callbacks, resume=state)
+                        reader.class_names, device, loop_callbacks, resume=state,
+                        start=None if start is None else start.pixels)
     finally:
         reader.cpu()  # the verdicts read on the CPU
     model_info = {"arch": type(classifier or denoiser.unet).__name__} | (classifier or denoiser).info
-    summary = summarize(config, result, model_info, [f"noise seed {config.seed + i}" for i in range(config.batch)],
+    labels = start.labels if start else [f"noise seed {config.seed + i}" for i in range(config.batch)]
+    summary = summarize(config, result, model_info, labels,
                         denoiser.info.get("data", {}).get("source", "?"))
     summary["denoiser"] = {k: denoiser.info.get(k) for k in ("name", "folder", "train_config", "test")}
     if config.judge and result.status != "nan":
         guided, guided_p = diffusion_claim(classifier, result.final)
-        add_verdicts(summary, *judge_batch(experiment, result.final, guided, guided_p))
+        add_verdicts(summary, *judge_batch(experiment, result.final, guided, guided_p,
+                                           None if start is None else start.pixels))
+        add_judge_p(summary, experiment, result.final, "judge_p_start", start and start.classes)
+        add_judge_p(summary, experiment, result.final, "judge_p_negative",
+                    None if negative is None else [negative] * config.batch)
         if classifier is not None:  # how sure the guiding classifier is, beside the judge's p_target
             for image, p in zip(summary["images"], guided_p):
                 image["p_guide"] = p
@@ -193,6 +211,19 @@ def add_verdicts(summary: dict[str, Any], verdicts: list[dict], measures: dict |
     summary["verdicts"] = verdict_counts(verdicts)
     if measures is not None:
         summary["set_metrics"] = measures
+
+
+def add_judge_p(summary: dict[str, Any], experiment: Experiment, images, key: str, classes: list[int] | None) -> None:
+    """Per image, the judge's p of another class than the target under `key`: the start's (how much of the 2
+    is left) or the negative class's (how much it looks like what guidance steered away from)."""
+    if classes is None:
+        return
+    import torch
+
+    with torch.no_grad():
+        probs = experiment.judge.model(images).softmax(1)
+    for image, row, label in zip(summary["images"], probs.tolist(), classes):
+        image[key] = row[label]
 
 
 def resume_run(folder: str | Path, workspace, callbacks: Iterable[Callback] = (), kind: str | None = None) -> RunOutcome:

@@ -229,3 +229,41 @@ def scale_sweep(path: Path, rows: list[dict[str, Any]]) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def strength_sweep(path: Path, rows: list[dict[str, Any]], finals: list[np.ndarray], starts: np.ndarray,
+                   shown: int = 8) -> None:
+    """Image-to-image over the strength: the first `shown` starts, then each strength's results, one row each,
+    beside the generated share, the L2 from the start and the judge's p of the start's class."""
+    plt = _pyplot()
+    order = sorted(range(len(rows)), key=lambda i: rows[i]["strength"])
+    figure = plt.figure(figsize=(12, 1.0 + 0.9 * (len(rows) + 1)))
+    pictures = figure.add_axes((0.1, 0.02, 0.47, 0.9))
+    strip = [starts[:shown], *(finals[i][:shown] for i in order)]
+    height = starts.shape[1] + 1
+    pictures.imshow(_rows_canvas(strip), cmap="gray", vmin=0, vmax=255)
+    pictures.set_yticks([1 + (k + 0.5) * height for k in range(len(strip))],
+                        ["start"] + [f"strength {rows[i]['strength']:g}" for i in order], fontsize=8)
+    pictures.set_xticks([])
+    strengths = [rows[i]["strength"] for i in order]
+    panels = [([rows[i]["generated"] / rows[i]["batch"] for i in order], "share generated"),
+              ([rows[i]["l2_mean"] for i in order], "L2 from the start"),
+              ([rows[i].get("p_start_mean") for i in order], "judge p(start's class)")]
+    for k, (values, title) in enumerate(panels):
+        axis = figure.add_axes((0.62, 0.72 - k * 0.3, 0.36, 0.18))
+        axis.plot(strengths, [np.nan if v is None else v for v in values], marker="o")
+        axis.set_title(title, fontsize=9)
+        axis.tick_params(labelsize=8)
+    axis.set_xlabel("strength (the start noised to strength x T, then denoised)", fontsize=8)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _rows_canvas(rows: list[np.ndarray]) -> np.ndarray:
+    """Batches (B, H, W), one per row, side by side on a grey canvas with 1-pixel gaps."""
+    count, height, width = max(len(r) for r in rows), rows[0].shape[1], rows[0].shape[2]
+    canvas = np.full((len(rows) * (height + 1) + 1, count * (width + 1) + 1), 64, dtype=np.uint8)
+    for r, batch in enumerate(rows):
+        for c, image in enumerate(to_uint8(batch)):
+            canvas[1 + r * (height + 1): (r + 1) * (height + 1), 1 + c * (width + 1): (c + 1) * (width + 1)] = image
+    return canvas

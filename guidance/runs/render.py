@@ -187,8 +187,10 @@ def set_metrics_text(measures: dict[str, Any], target: str) -> str:
     c2st_real = measures.get("c2st_real")
     c2st = "" if measures.get("c2st") is None else (
         f", C2ST {measures['c2st']:.2f} ({'-' if c2st_real is None else f'{c2st_real:.2f}'}; 0.5 = indistinguishable)")
+    twins = "" if measures.get("twins") is None else (
+        f", near twins {measures['twins']:.0%} ({measures['twins_real']:.0%})")
     return (f"set of {measures['n']} vs real {target}s (real-vs-real at the same size in brackets): "
-            f"FD {measures['fd']:.1f} ({measures['fd_real']:.1f}), {pairs}{c2st}")
+            f"FD {measures['fd']:.1f} ({measures['fd_real']:.1f}), {pairs}{c2st}{twins}")
 
 
 def verdict_table(

@@ -46,14 +46,18 @@ COLUMNS: dict[str, str] = {
     "coverage_real": "cov. real",
     "c2st": "C2ST",
     "c2st_real": "C2ST real",
+    "twins": "near twins",
+    "twins_real": "near twins real",
     "l2_mean": "L2",
+    "p_start_mean": "judge p(start class)",
+    "p_negative_mean": "judge p(negative)",
     "linf_mean": "Linf",
     "wall_s": "wall s",
     "folder": "folder",
     "source": "source",
 }
 SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real",
-               "c2st", "c2st_real")
+               "c2st", "c2st_real", "twins", "twins_real")
 TEXT_COLUMNS = ("name", "date", "model", "target", "guidance", "start", "loss", "status", "folder", "source")
 # the terminal's comparison table; compare.csv and compare.json hold every column (p sd and Linf too)
 COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "reached", "reached_median_step",
@@ -101,7 +105,7 @@ def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any
         "target": _target_label(config),
         "guidance": config.get("guidance"),
         "scale": config.get("scale"),
-        "start": "N(0, I)" if diffusion else config.get("start", "?"),
+        "start": _start_label(config, diffusion),
         "loss": config.get("sampler", "?") if diffusion else config.get("loss", "?"),
         "steps": summary.get("steps_done", 0),
         "batch": len(images),
@@ -113,9 +117,19 @@ def run_row(summary: dict[str, Any], name: str, date: str = "") -> dict[str, Any
         **{verdict: verdicts.get(verdict) if verdicts else None for verdict in VERDICT_NAMES},
         **{name: (summary.get("set_metrics") or {}).get(name) for name in SET_COLUMNS},
         "l2_mean": _mean([image["l2"] for image in images]),
+        "p_start_mean": _mean([image["judge_p_start"] for image in images if "judge_p_start" in image]),
+        "p_negative_mean": _mean([image["judge_p_negative"] for image in images if "judge_p_negative" in image]),
         "linf_mean": _mean([image["linf"] for image in images]),
         "wall_s": summary.get("wall_seconds"),
     }
+
+
+def _start_label(config: dict[str, Any], diffusion: bool) -> str:
+    """The loop's start spec; a diffusion run's pure noise, or its image-to-image start and strength."""
+    if not diffusion:
+        return config.get("start", "?")
+    start = config.get("start", "noise")
+    return "N(0, I)" if start == "noise" else f"{start} @ {config.get('strength')}"
 
 
 def _mean(values: list[float]) -> float | None:
@@ -151,7 +165,7 @@ def _sortable(value: Any) -> Any:
 def format_cell(column: str, value: Any) -> str:
     if value is None:
         return "-"
-    if column in ("p_mean", "p_std"):
+    if column in ("p_mean", "p_std", "p_start_mean", "p_negative_mean"):
         return f"{value:.4f}"
     if column in ("l2_mean", "linf_mean") or column in SET_COLUMNS:
         return f"{value:.3f}" if not column.startswith("fd") else f"{value:.1f}"

@@ -192,6 +192,13 @@ def write_sweep(
         from guidance.runs.figures import scale_sweep
 
         scale_sweep(folder / "scales.png", swept)
+    strengths = [row for row in rows if row.get("strength") is not None and row["status"] in FINISHED]
+    if len({row["strength"] for row in strengths}) > 1:  # an image-to-image sweep over the strength
+        from guidance.runs.figures import strength_sweep
+        from guidance.runs.folders import load_images
+
+        arrays = [load_images(folder / row["folder"]) for row in strengths]
+        strength_sweep(folder / "strengths.png", strengths, [a["final"] for a in arrays], arrays[0]["start"])
     (folder / "status.json").write_text(json.dumps({
         "status": status, "points": len(rows), "finished": sum(r["status"] in FINISHED for r in rows),
         "worker_peak_rss_mb": sorted(worker_peaks.values(), reverse=True),

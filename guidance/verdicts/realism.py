@@ -49,6 +49,19 @@ def grey_share(pixels: torch.Tensor) -> torch.Tensor:
     return ((flat > MID_GREY[0]) & (flat < MID_GREY[1])).float().mean(1)
 
 
+def stray_specks(pixels: torch.Tensor, ink: float = 0.1, largest: int = 3) -> torch.Tensor:
+    """Per image, the specks: visible blobs (> `ink`) of at most `largest` pixels. Real test digits have
+    almost none; a denoiser's background speckle shows up here."""
+    from scipy import ndimage
+
+    counts = []
+    for image in pixels.reshape(len(pixels), *pixels.shape[-2:]).cpu().numpy():
+        labels, found = ndimage.label(image > ink, structure=np.ones((3, 3)))
+        sizes = np.bincount(labels.ravel())[1:]
+        counts.append(int((sizes <= largest).sum()) if found else 0)
+    return torch.tensor(counts)
+
+
 def kth_distance(queries: torch.Tensor, references: torch.Tensor, k: int) -> torch.Tensor:
     """Distance from each query to its k-th nearest reference (k = 1: the nearest)."""
     return torch.cdist(queries, references).kthvalue(k, dim=1).values

@@ -48,7 +48,8 @@ def test_training_lowers_the_noise_error_where_there_is_signal(tiny_denoiser_fol
     assert mse["999"] < 0.5  # predicting eps from almost pure noise is easy once learnt; an untrained UNet gives ~1
 
 
-@pytest.mark.parametrize("damage", ["missing", "no_weights", "corrupt_weights", "corrupt_json", "classifier_folder"])
+@pytest.mark.parametrize("damage", ["missing", "no_weights", "corrupt_weights", "corrupt_json", "classifier_folder",
+                                    "other_architecture"])
 def test_a_bad_denoiser_folder_is_refused(tiny_denoiser_folder, tiny_model_folder, tmp_path, damage):
     import shutil
 
@@ -63,6 +64,10 @@ def test_a_bad_denoiser_folder_is_refused(tiny_denoiser_folder, tiny_model_folde
             (folder / "weights.safetensors").unlink()
         elif damage == "corrupt_weights":
             (folder / "weights.safetensors").write_bytes(b"not a safetensors file")
+        elif damage == "other_architecture":  # metrics.json says one UNet, the weights are another's
+            info = json.loads((folder / "metrics.json").read_text())
+            info["train_config"]["width"], info["train_config"]["attention"] = 16, not info["train_config"]["attention"]
+            (folder / "metrics.json").write_text(json.dumps(info))
         else:
             (folder / "metrics.json").write_text("{not json")
     with pytest.raises(ModelError):
@@ -96,7 +101,7 @@ def test_classifier_guidance_moves_x_toward_the_target(denoiser, tiny_noisy_fold
 
     classifier = load_noisy_classifier(tiny_noisy_folder, 8) if which == "noisy" else tiny_model.eval()
     from guidance.data.images import as_pixels
-    from guidance.diffusion.training import add_noise
+    from guidance.diffusion.denoiser import add_noise
 
     data, t = _sample_data(), torch.tensor(300)
     twos = as_pixels(data.train_images[data.train_labels == 2][:4]) * 2 - 1  # noised real 2s: p(8) is not saturated
@@ -133,6 +138,53 @@ def _diffuse(folder, out, **changes):
 
     config = DiffuseConfig(denoiser=str(folder), batch=4, sampling_steps=6, snapshot_every=2, judge=False).override(**changes)
     return diffuse(config, out=out)
+
+
+def test_free_guidance_with_a_negative_class_pushes_away_from_it(denoiser):
+    """The negative class's prediction takes the unconditional one's place (diffusers' negative prompt)."""
+    from guidance.diffusion.denoiser import noise_scheduler
+    from guidance.diffusion.steering import steered_noise
+
+    alphas = noise_scheduler(1000, "squaredcos_cap_v2").alphas_cumprod.float()
+    x, t = torch.randn(4, 1, 28, 28), torch.tensor(600)
+    with torch.no_grad():
+        threes = denoiser(x, t.expand(4), torch.full((4,), 3))
+        eights = denoiser(x, t.expand(4), torch.full((4,), 8))
+        steered = steered_noise("free", denoiser, 2.5, 8, alphas, negative=3)(x, t)
+    torch.testing.assert_close(steered, threes + 2.5 * (eights - threes), atol=1e-5, rtol=1e-4)
+
+
+def test_classifier_guidance_away_from_the_same_classifier_cancels(denoiser, tiny_noisy_folder):
+    """grad log p(target) - grad log p(negative): the same classifier on both sides leaves the unguided noise."""
+    from guidance.diffusion.classifier import load_noisy_classifier
+
+    classifier = load_noisy_classifier(tiny_noisy_folder, 8)
+    x, t = torch.randn(4, 1, 28, 28), torch.tensor(300)
+    with torch.no_grad():
+        unguided = _steer("none", denoiser, 0.0)(x, t)
+    guided = _steer("classifier", denoiser, 3.0, classifier)(x, t)
+    assert (guided - unguided).abs().max() > 1e-4
+    from guidance.diffusion.steering import steered_noise
+
+    cancelled = steered_noise("classifier", denoiser, 3.0, 8, _alphas().float(), classifier, 3, classifier)(x, t)
+    torch.testing.assert_close(cancelled, unguided, atol=1e-5, rtol=1e-4)
+
+
+def test_image_to_image_strength_trades_the_start_against_the_denoiser(tiny_denoiser_folder, tmp_path):
+    """SDEdit: a low strength enters late in the schedule and stays near the start; a high one moves further."""
+    from guidance.diffusion.sampling import entry_step
+
+    assert [entry_step(50, s) for s in (1.0, 0.6, 0.02, 0.01)] == [0, 20, 49, 50]
+    start = dict(start="digit:2", sampling_steps=10, snapshot_every=1)
+    light = _diffuse(tiny_denoiser_folder, tmp_path / "light", strength=0.2, **start)
+    heavy = _diffuse(tiny_denoiser_folder, tmp_path / "heavy", strength=0.9, **start)
+    _diffuse(tiny_denoiser_folder, tmp_path / "again", strength=0.2, **start)
+    assert light.result.history[0]["step"] == 8 and heavy.result.history[0]["step"] == 1
+    assert light.summary["images"][0]["start"] == "test 2 #0"
+    np.testing.assert_array_equal(light.result.start.numpy(), heavy.result.start.numpy())  # the real 2s, not noise
+    l2 = lambda outcome: np.mean([image["l2"] for image in outcome.summary["images"]])  # noqa: E731
+    assert l2(light) < l2(heavy)
+    assert (tmp_path / "light" / "images.npz").read_bytes() == (tmp_path / "again" / "images.npz").read_bytes()
 
 
 @pytest.mark.parametrize("sampler", ["ddim", "ddpm", "dpm"])
@@ -186,6 +238,15 @@ def test_unguided_sampling_takes_a_census(tiny_denoiser_folder, tmp_path):
     (["--target", "12"], "target 12 is out of range"),
     (["--batch", "0"], "batch must be > 0"),
     (["--guidance", "classifier", "--model", "nope"], "or 'noisy', the noise-aware classifier"),
+    (["--start", "digit:2", "--strength", "0"], "strength must be in (0, 1], got 0.0"),
+    (["--start", "digit:2", "--strength", "1.5"], "strength must be in (0, 1], got 1.5"),
+    (["--start", "digit:2", "--strength", "nan"], "strength must be in (0, 1], got nan"),
+    (["--strength", "0.5"], "needs an image to start from"),
+    (["--start", "digt:2", "--strength", "0.5"], "unknown start 'digt' (did you mean 'digit'?)"),
+    (["--negative", "8"], "negative class 8 is the target itself"),
+    (["--negative", "12"], "negative 12 is out of range"),
+    (["--negative", "sneaker"], "unknown digit 'sneaker'"),
+    (["--negative", "3", "--guidance", "none"], "a negative class needs guidance"),
 ])
 def test_bad_diffuse_options_get_one_line_and_write_nothing(tiny_denoiser_folder, tmp_path, args, fragment):
     out = tmp_path / "run"
@@ -273,3 +334,21 @@ def test_a_noise_aware_classifier_folder_guides_like_the_preset(tiny_denoiser_fo
     config = DiffuseConfig(denoiser=str(tiny_denoiser_folder), guidance="classifier", model=str(tiny_noisy_folder),
                            batch=2, sampling_steps=4, judge=False)
     assert isinstance(diffuse(config, out=tmp_path / "run").model, NoisyClassifier)
+
+
+def test_a_strength_sweep_reports_what_is_left_of_the_start_and_draws_it(tiny_denoiser_folder, tmp_path):
+    path = tmp_path / "strength.toml"
+    path.write_text(f'[base]\nkind = "diffuse"\ndenoiser = "{tiny_denoiser_folder}"\nstart = "digit:2"\nbatch = 2\n'
+                    'sampling_steps = 6\nsnapshot_every = 3\nnegative = 3\n[axes]\nstrength = [0.3, 1.0]\n')
+    result = invoke("sweep", path, "--out", tmp_path / "sweep", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
+    assert [row["start"] for row in rows] == ["digit:2 @ 0.3", "digit:2 @ 1.0"]
+    assert all(0 <= row["p_start_mean"] <= 1 and 0 <= row["p_negative_mean"] <= 1 for row in rows)
+    assert (tmp_path / "sweep" / "strengths.png").stat().st_size > 0
+
+
+def test_a_run_steered_away_from_class_0_records_the_judges_p_of_it(tiny_denoiser_folder, tmp_path):
+    """Class 0 is a class like any other (a falsy index once broke this)."""
+    outcome = _diffuse(tiny_denoiser_folder, tmp_path / "run", negative=0, judge=True, batch=2)
+    assert all(0 <= image["judge_p_negative"] <= 1 for image in outcome.summary["images"])

@@ -1,7 +1,7 @@
 """The diffusion models' recipes reach their floors, and the shipped weights measure what their metrics say.
 
-Marked slow (about a minute): each recipe trains on a 10,000-image subset of full MNIST (the
-denoiser two epochs, the classifier one), against floors measured that way (with margin); the full recipes' figures are in the
+Marked slow (about two minutes): each recipe trains on a subset of full MNIST (the denoiser two
+epochs of 5,000 images, the classifier one of 10,000), against floors measured that way (with margin); the full recipes' figures are in the
 shipped metrics.json files and README ("Diffusion").
 """
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_denoiser_recipe_on_a_subset_reaches_its_floor(full_mnist):
-    denoiser = train_denoiser(DenoiserConfig(train_limit=10000, epochs=2), full_mnist)
+    denoiser = train_denoiser(DenoiserConfig(train_limit=5000, epochs=2), full_mnist)
     mse = denoiser.info["test"]["mse_conditional"]
-    assert mse["500"] <= 0.09 and mse["250"] <= 0.14  # measured 0.067 and 0.104; an untrained UNet: about 1.0
+    assert mse["500"] <= 0.095 and mse["250"] <= 0.15  # measured 0.081 and 0.130; an untrained UNet: about 1.0
 
 
 def test_the_noisy_classifier_recipe_on_a_subset_reaches_its_floor(full_mnist):

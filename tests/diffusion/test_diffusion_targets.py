@@ -4,6 +4,7 @@ Marked slow (about a minute: nothing trains). bench/bench_diffuse.py prints the 
 """
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -24,12 +25,12 @@ def diffuse(tmp_path, name, *options):
 
 
 def test_guide_diffuse_defaults_make_real_and_varied_eights(data_dir, tmp_path):
-    """Issue 16's target was >= 95% of 64 generated; under the image verdict (issue 20) 54 of 64 pass
-    (docs/diffusion.md), so this holds a floor under that; recall or coverage >= 0.8 of real-vs-real."""
+    """Issue 23's target is >= 95% of 64 generated; the 24-48-48 denoiser at the default scale 2.0 makes
+    58 of 64 (docs/diffusion.md), so this holds a floor under that; recall >= 0.8 of real-vs-real (0.85 measured)."""
     summary = diffuse(tmp_path, "defaults", "--batch", "64", "--data", data_dir)
-    assert summary["config"]["guidance"] == "free" and summary["verdicts"]["generated"] >= 0.8 * 64
+    assert summary["config"]["guidance"] == "free" and summary["verdicts"]["generated"] >= 54
     sets = summary["set_metrics"]
-    assert max(sets["recall"] / sets["recall_real"], sets["coverage"] / sets["coverage_real"]) >= 0.8
+    assert sets["recall"] >= 0.8 * sets["recall_real"] and sets["twins"] <= 0.05
 
 
 def test_without_guidance_the_denoiser_makes_every_digit(data_dir, tmp_path):
@@ -37,7 +38,17 @@ def test_without_guidance_the_denoiser_makes_every_digit(data_dir, tmp_path):
     census = diffuse(tmp_path, "none", "--guidance", "none", "--batch", "64", "--data", data_dir)["census"]
     assert census["digits_made"] == 10
     assert abs(census["share"]["8"] - census["data_share"]["8"]) <= 0.08
-    assert census["real_share"] >= 0.5  # floor of the measured share, 35 of 64 under the image verdict (docs/diffusion.md; the 90% target is not reached)
+    assert census["real_share"] >= 0.65  # floor of the measured share, 46 of 64 (72%; the 90% target is not reached)
+
+
+def test_the_sneaker_denoiser_makes_real_sneakers_and_every_class(data_dir, tmp_path):
+    """Fashion-MNIST: experiments/diffuse-sneaker.toml makes 60 of 64 generated; unguided, all ten classes."""
+    config = Path(__file__).resolve().parents[2] / "experiments" / "diffuse-sneaker.toml"
+    sneakers = diffuse(tmp_path, "sneaker", "--config", config, "--data", data_dir)
+    assert sneakers["verdicts"]["generated"] >= 56
+    census = diffuse(tmp_path, "clothes", "--guidance", "none", "--dataset", "fashion-mnist", "--batch", "64",
+                     "--data", data_dir)["census"]
+    assert census["digits_made"] == 10 and census["real_share"] >= 0.7  # 49 of 64 (77%) measured
 
 
 def test_the_robust_classifier_steers_the_denoiser_and_the_standard_one_mostly_flips(data_dir, tmp_path):

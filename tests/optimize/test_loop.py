@@ -41,7 +41,7 @@ def test_each_loss_falls(tiny_model, twos, loss):
 
 @pytest.mark.parametrize("rule", STEP_RULES.names())
 def test_each_step_rule_lowers_the_loss(tiny_model, twos, rule):
-    lr = {"sgd": 0.5, "sign": 0.01, "normalized": 0.2, "adam": 0.01}[rule]
+    lr = {"sgd": 0.5, "sign": 0.01, "normalized": 0.2, "adam": 0.01, "langevin": 0.2}[rule]
     losses = column(run(tiny_model, twos, loss="ce", step=rule, lr=lr), "loss")
     assert losses[-1] < losses[0]
 
@@ -51,6 +51,7 @@ def test_each_regularizer_term_falls(tiny_model, name):
     start = noise()
     # proximity is zero at the start, so move away first (from blank toward noise) to measure it falling
     changes = {"proximity": {"proximity": 1.0}}.get(name, {name: 1.0})
+    start = torch.cat([start, start + 0.01]) if name == "diversity" else start  # two near twins to push apart
     result = run(tiny_model, start, loss="ce", step="normalized", lr=0.3, **changes)
     term = column(result, f"term_reg:{name}")
     if name == "proximity":
@@ -167,3 +168,36 @@ def test_cuda_on_a_machine_without_one_is_a_clear_error(tiny_model):
         pytest.skip("this machine has a GPU")
     with pytest.raises(ConfigError, match="no CUDA GPU"):
         guide(tiny_model, noise(), RunConfig(param="pixel", steps=1, device="cuda"))
+
+
+def test_diversity_pushes_twins_apart_and_not_together():
+    """The sign test (a peer library shipped this term inverted): descending it separates near-identical images."""
+    from guidance.optimize.objectives import diversity
+
+    base = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    images = torch.cat([base, base + 1e-3 * torch.randn(base.shape, generator=torch.Generator().manual_seed(1)),
+                        torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(2))]).requires_grad_(True)
+    before = (images[0] - images[1]).norm()
+    grad = torch.autograd.grad(diversity(images, images).sum(), images)[0]
+    assert torch.isfinite(grad).all()
+    after = (images - 0.05 * grad / grad.norm())[:2]
+    assert (after[0] - after[1]).norm() > before
+    assert diversity(images[:1], images[:1]).tolist() == [0.0]
+
+
+def test_langevin_noise_is_seeded_per_image(tiny_model):
+    start = noise(batch=2)
+    one = run(tiny_model, start, step="langevin", lr=0.1, noise=0.05)
+    two = run(tiny_model, start, step="langevin", lr=0.1, noise=0.05)
+    alone = run(tiny_model, start[:1], step="langevin", lr=0.1, noise=0.05)
+    quiet = run(tiny_model, start, step="langevin", lr=0.1, noise=0.0)
+    assert torch.equal(one.final, two.final) and torch.allclose(alone.final[0], one.final[0], atol=1e-6)
+    assert not torch.allclose(one.final, quiet.final)  # the noise moves the images
+
+
+def test_stop_each_freezes_an_image_once_it_reaches_the_threshold(tiny_model, twos):
+    result = run(tiny_model, twos, loss="ce", step="normalized", lr=1.0, steps=60, threshold=0.9, stop_each=True,
+                 snapshot_every=10)
+    assert all(step is not None and step < 50 for step in result.reached_step)
+    assert torch.equal(result.frames[-1], result.frames[-2])  # both images stopped before the last two frames
+    assert all(p >= 0.9 for p in result.final_p_target)

@@ -51,3 +51,28 @@ def test_bad_start_files(tmp_path, content, message):
         path.write_bytes(content)
     with pytest.raises(StartError, match=message):
         make_start(f"file:{path}", 1, 0, data=None)
+
+
+def test_class_gaussian_start_is_seeded_and_near_the_class_mean(sample):
+    first = make_start("gauss:8", 64, 0, data=lambda: sample)
+    again = make_start("gauss:8", 2, 1, data=lambda: sample)
+    assert torch.equal(first.pixels[1:3], again.pixels) and first.pixels.min() >= 0 and first.pixels.max() <= 1
+    eights = torch.from_numpy(sample.train_images[sample.train_labels == 8].astype("float32") / 255)
+    threes = torch.from_numpy(sample.train_images[sample.train_labels == 3].astype("float32") / 255)
+    mean = first.pixels.mean(0)[0]
+    assert (mean - eights.mean(0)).norm() < (mean - threes.mean(0)).norm()
+
+
+@pytest.mark.parametrize("spec, message", [("gauss:12", "out of range"), ("gauss:dog", "unknown digit 'dog'")])
+def test_bad_class_gaussian_starts(sample, spec, message):
+    with pytest.raises(StartError, match=message):
+        make_start(spec, 2, 0, data=lambda: sample)
+
+
+def test_a_class_gaussian_start_without_training_images_is_refused(sample):
+    import dataclasses
+
+    empty = dataclasses.replace(sample, train_images=sample.train_images[sample.train_labels != 8],
+                                train_labels=sample.train_labels[sample.train_labels != 8])
+    with pytest.raises(StartError, match="0 training images of 8"):
+        make_start("gauss:8", 2, 0, data=lambda: empty)

@@ -45,6 +45,9 @@ def test_set_metrics_tell_real_from_noise_from_copies(judge, sample):
     assert noise["fd"] > 10 * noise["fd_real"] and noise["precision"] < 0.1
     copies = set_metrics(judge, as_pixels(eights[:1]).expand(64, -1, -1, -1), eights)
     assert copies["recall"] < 0.1 and copies["coverage"] < 0.1 < copies["coverage_real"]
+    assert copies["twins"] == 1.0 and real["twins"] <= 0.05 and real["twins_real"] <= 0.05  # near-duplicates
+    jittered = as_pixels(eights[:32]).repeat(2, 1, 1, 1) + 0.01 * torch.rand(64, 1, 28, 28)  # each image twice
+    assert set_metrics(judge, jittered, eights)["twins"] == 1.0
 
 
 def test_small_batches_get_no_set_metrics(judge, sample):
