@@ -94,7 +94,7 @@ def execute_loop(experiment: Experiment, out: str | Path | None = None, callback
     summary = summarize(config, result, model.info, start.labels, data_source)
     if config.judge and result.status != "nan":
         add_verdicts(summary, *judge_batch(experiment, result.final, model, result.final_p_target, result.start))
-        add_judge_p(summary, experiment, result.final, "judge_p_start", start.classes)
+        add_judge_p(summary, experiment, result.final, {"judge_p_start": start.classes})
     _close(folder, summary, result, board)
     return RunOutcome(result, summary, folder, model)
 
@@ -153,9 +153,9 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
         guided, guided_p = diffusion_claim(classifier, result.final)
         add_verdicts(summary, *judge_batch(experiment, result.final, guided, guided_p,
                                            None if start is None else start.pixels))
-        add_judge_p(summary, experiment, result.final, "judge_p_start", start and start.classes)
-        add_judge_p(summary, experiment, result.final, "judge_p_negative",
-                    None if negative is None else [negative] * config.batch)
+        add_judge_p(summary, experiment, result.final, {
+            "judge_p_start": start and start.classes,
+            "judge_p_negative": None if negative is None else [negative] * config.batch})
         if classifier is not None:  # how sure the guiding classifier is, beside the judge's p_target
             for image, p in zip(summary["images"], guided_p):
                 image["p_guide"] = p
@@ -213,17 +213,20 @@ def add_verdicts(summary: dict[str, Any], verdicts: list[dict], measures: dict |
         summary["set_metrics"] = measures
 
 
-def add_judge_p(summary: dict[str, Any], experiment: Experiment, images, key: str, classes: list[int] | None) -> None:
-    """Per image, the judge's p of another class than the target under `key`: the start's (how much of the 2
-    is left) or the negative class's (how much it looks like what guidance steered away from)."""
-    if classes is None:
+def add_judge_p(summary: dict[str, Any], experiment: Experiment, images, classes: dict[str, list[int] | None]) -> None:
+    """Per image, the judge's p of other classes than the target, under each key of `classes` that has
+    some: the start's (how much of the 2 is left), the negative class's (how much it looks like what
+    guidance steered away from). One forward pass of the judge for all of them."""
+    classes = {key: labels for key, labels in classes.items() if labels is not None}
+    if not classes:
         return
     import torch
 
     with torch.no_grad():
-        probs = experiment.judge.model(images).softmax(1)
-    for image, row, label in zip(summary["images"], probs.tolist(), classes):
-        image[key] = row[label]
+        probs = experiment.judge.model(images).softmax(1).tolist()
+    for key, labels in classes.items():
+        for image, row, label in zip(summary["images"], probs, labels):
+            image[key] = row[label]
 
 
 def resume_run(folder: str | Path, workspace, callbacks: Iterable[Callback] = (), kind: str | None = None) -> RunOutcome:

@@ -115,15 +115,17 @@ def two_sample_features(judge: Judge, images: torch.Tensor) -> torch.Tensor:
     return torch.cat([digit_features(judge.model, images), critic.net[:-1](critic.normalize(images))], 1)
 
 
-def near_twins(images: torch.Tensor, real_test: np.ndarray, quantile: float = 0.01) -> float:
-    """The share of `images` with another image of the same batch closer (pixel L2) than `quantile` of real
-    test images of the class are to their nearest other real one: near-duplicates, the sign of one mode."""
+def twin_cutoff(real_test: np.ndarray, quantile: float = 0.01) -> float:
+    """The pixel-L2 distance `quantile` of real test images of the class are within of their nearest other one."""
     real = torch.from_numpy(real_test.reshape(len(real_test), -1).astype(np.float32) / 255)
-    real_nearest = torch.cdist(real, real).fill_diagonal_(float("inf")).min(1).values
-    cutoff = torch.quantile(real_nearest, quantile)
+    return float(torch.quantile(torch.cdist(real, real).fill_diagonal_(float("inf")).min(1).values, quantile))
+
+
+def near_twins(images: torch.Tensor, cutoff: float) -> float:
+    """The share of `images` with another image of the same batch closer (pixel L2) than `cutoff`
+    (``twin_cutoff``): near-duplicates, the sign of one mode."""
     flat = images.reshape(len(images), -1).float()
-    nearest = torch.cdist(flat, flat).fill_diagonal_(float("inf")).min(1).values
-    return float((nearest < cutoff).float().mean())
+    return float((torch.cdist(flat, flat).fill_diagonal_(float("inf")).min(1).values < cutoff).float().mean())
 
 
 def set_measures(reference: torch.Tensor, features: torch.Tensor) -> dict[str, float]:
@@ -153,6 +155,7 @@ def set_metrics(judge: Judge, images: torch.Tensor, real_test: np.ndarray) -> di
     baseline = set_measures(reference, digit_features(judge.model, real))
     real_features = two_sample_features(judge, real)
     measured["c2st"] = c2st_accuracy(two_sample_features(judge, images), real_features)
-    measured["twins"], baseline["twins"] = near_twins(images, real_test), near_twins(real, real_test)
+    cutoff = twin_cutoff(real_test)
+    measured["twins"], baseline["twins"] = near_twins(images, cutoff), near_twins(real, cutoff)
     baseline["c2st"] = c2st_accuracy(two_sample_features(judge, other_real), real_features) if len(other_real) >= MIN_IMAGES else None
     return {"n": count, "real_n": len(real), **measured, **{f"{name}_real": value for name, value in baseline.items()}}
