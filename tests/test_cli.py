@@ -114,7 +114,7 @@ def finished_run(tiny_model_folder, tmp_path_factory):
     result = invoke(
         "run", "--model", tiny_model_folder, "--start", "digit:3", "--batch", "3", "--steps", "20",
         "--loss", "ce", "--step", "normalized", "--lr", "0.5", "--target", "8", "--log-every", "5",
-        "--snapshot-every", "10", "--seed", "3", "--out", out, "--experiment", "cli-test",
+        "--snapshot-every", "10", "--seed", "3", "--out", out, "--experiment", "cli-test", "--no-stop-each",
     )
     assert result.exit_code == 0, result.output
     return out, result.output
@@ -197,7 +197,7 @@ def test_ctrl_c_keeps_the_run_and_marks_it_interrupted(tiny_model_folder, tmp_pa
     out = tmp_path / "interrupted"
     process = subprocess.Popen(
         [sys.executable, "-m", "guidance", "run", "--model", str(tiny_model_folder), "--steps", "1000000",
-         "--log-every", "5", "--out", str(out), "--device", "cpu"],
+         "--log-every", "5", "--out", str(out), "--device", "cpu", "--no-stop-each"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
         preexec_fn=_interruptible,
     )

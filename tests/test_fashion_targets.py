@@ -1,8 +1,7 @@
 """Fashion-MNIST's targets with the shipped models (bench/bench_fashion.py and bench_verdicts.py print them).
 
 Marked slow (about 2 minutes): the standard model's accuracy, the verdicts' calibration (real test
-images of every class, the failure battery toward sneaker), and the generate-sneaker recipe on
-the robust model against the same seeds on the standard one.
+images of every class, the failure battery toward sneaker), and the generate-sneaker recipe against its own starts.
 """
 
 from __future__ import annotations
@@ -77,13 +76,14 @@ def test_few_of_the_robust_prototypes_pass(setting, battery):
     assert generated_share(setting[3], battery[PROTOTYPES]) <= 0.10
 
 
-def test_generate_sneaker_draws_on_the_robust_model_and_not_on_the_standard(setting, tmp_path):
-    """32 of the recipe's 64 seeds: the robust model draws sneakers (the judge reads one in >= 80%), the standard none."""
-    data, standard, robust, judge = setting
+def test_generate_sneaker_draws_varied_sneakers(setting, tmp_path):
+    """32 of the recipe's 64 seeds: the 10-class robust model sharpens Gaussian starts into sneakers the verdict passes.
+
+    (Blind raters still call most of them artificial, grainy: docs/generation.md.)
+    """
+    data, _, _, judge = setting
     config = RunConfig.from_toml(EXPERIMENTS / "generate-sneaker.toml").override(batch=32, device="cpu")
-    drawn = {}
-    for name, model in (("robust", robust), ("standard", standard)):
-        verdicts = run_experiment(config.override(model=name), out=tmp_path / name, model=model, data=data,
-                                  judge=judge).summary["verdicts"]
-        drawn[name] = (verdicts["generated"] + verdicts["artificial"]) / config.batch
-    assert drawn["robust"] >= 0.8 and drawn["standard"] <= 0.1, drawn
+    summary = run_experiment(config, out=tmp_path / "recipe", data=data, judge=judge).summary
+    metrics = summary["set_metrics"]
+    assert summary["verdicts"]["generated"] >= 0.9 * config.batch, summary["verdicts"]
+    assert metrics["recall"] >= 0.5 * metrics["recall_real"] and metrics["twins"] <= 0.05

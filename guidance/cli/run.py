@@ -59,6 +59,7 @@ def run(
     threshold: Annotated[Optional[float], field_option(RunConfig, "threshold")] = None,
     early_stop: Annotated[Optional[bool], field_option(RunConfig, "early_stop", "--early-stop/--no-early-stop")] = None,
     stop_each: Annotated[Optional[bool], field_option(RunConfig, "stop_each", "--stop-each/--no-stop-each")] = None,
+    restart_every: Annotated[Optional[int], field_option(RunConfig, "restart_every")] = None,
     keep: Annotated[Optional[str], field_option(RunConfig, "keep")] = None,
     log_every: Annotated[Optional[int], field_option(RunConfig, "log_every")] = None,
     snapshot_every: Annotated[Optional[int], field_option(RunConfig, "snapshot_every")] = None,
@@ -79,7 +80,7 @@ def run(
             loss=loss, steps=steps, step=step, lr=lr, noise=noise, schedule=schedule, space=space, param=param,
             param_sigma=param_sigma, param_factor=param_factor, clamp=clamp, eps=eps, eps_norm=eps_norm, l2=l2, l1=l1,
             tv=tv, proximity=proximity, diversity=diversity, blur_every=blur_every, blur_sigma=blur_sigma, jitter=jitter,
-            threshold=threshold, early_stop=early_stop, stop_each=stop_each, keep=keep, log_every=log_every, snapshot_every=snapshot_every,
+            threshold=threshold, early_stop=early_stop, stop_each=stop_each, restart_every=restart_every, keep=keep, log_every=log_every, snapshot_every=snapshot_every,
             device=device, judge=judge,
         )
         shell = console()

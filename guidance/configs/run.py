@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from guidance.configs.base import ConfigBase, check_target, choice, positive, require
 from guidance.configs.presets import DEFAULT_MODEL, DEVICES
-from guidance.core.datasets import DEFAULT_DATASET
+from guidance.core.datasets import DEFAULT_DATASET, get_dataset
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class RunConfig(ConfigBase):
     kind: ClassVar[str] = "run"
 
     experiment: str = "adhoc"  # a name for the run folder and tables
-    model: str = DEFAULT_MODEL  # a preset (robust, standard, blog) or a model folder / learner .pkl path
+    model: str = DEFAULT_MODEL  # a preset (robust10, robust, standard, blog) or a model folder / learner .pkl path
     dataset: str = DEFAULT_DATASET  # mnist or fashion-mnist: the models, the judge and the real images compared with
     target: int = 8  # the class the image is pushed toward: an index, or a name ('sneaker') turned into one
     start: str = "noise"  # noise (per-pixel Gaussian of no digit), noise:uniform, noise:gaussian, blank, digit:N, file:PATH
@@ -31,7 +31,7 @@ class RunConfig(ConfigBase):
     noise: float = 0.01  # step = 'langevin': std of the Gaussian noise added to each pixel after each step (annealed like lr)
     schedule: str = "constant"  # step size over time: constant, linear, cosine
     space: str = "pixel"  # where the step is taken: 'pixel' [0,1] or 'normalized' model input
-    param: str = "blur"  # what is optimised: the pixels, a latent shown 'blur'red, or a 'lowres' grid
+    param: str = "auto"  # what is optimised: the pixels, a latent shown 'blur'red, a 'lowres' grid, or a pen path ('strokes'); auto: see `parameterisation`
     param_sigma: float = 0.5  # blur width for param = 'blur': smooth ink, not single-pixel speckle
     param_factor: int = 2  # 28 / grid size for param = 'lowres' (2, 4, 7 or 14)
     clamp: bool = True  # keep pixels in [0, 1] after each step; false replays the write-up
@@ -47,13 +47,28 @@ class RunConfig(ConfigBase):
     jitter: int = 0  # shift the model's view by up to this many pixels each step
     threshold: float = 0.99  # p(target) that counts as reached
     early_stop: bool = False  # stop once every image reaches the threshold
-    stop_each: bool = False  # freeze each image once it reaches the threshold (the others go on)
+    stop_each: bool = True  # freeze each image once it reaches the threshold (the others go on): pushing on makes every image one prototype
+    restart_every: int = 50  # param 'strokes': every k steps, an image still under the threshold starts again from a fresh scribble (0 = never)
     keep: str = "last"  # which image 'final' holds: the last one or the best by loss
     log_every: int = 10  # steps between log rows
     snapshot_every: int = 50  # steps between saved frames
     device: str = "auto"  # auto, cpu or cuda
     judge: bool = True  # give every image a verdict (flip / generated / ...) at the end
     tensorboard: str = ""  # also log the run to TensorBoard under this folder ('' = not); one TensorBoard run per run folder
+
+    @property
+    def parameterisation(self) -> str:
+        """``param`` with 'auto' resolved: a pen path from noise on handwriting (MNIST), else a blurred latent.
+
+        Pixels themselves when stepping in the normalized space. A pen path draws only strokes someone
+        could write; it cannot start from an image, and clothes are not drawn with a pen.
+        """
+        if self.param != "auto":
+            return self.param
+        if self.space != "pixel":
+            return "pixel"
+        from_noise = self.start.partition(":")[0] == "noise"
+        return "strokes" if from_noise and get_dataset(self.dataset).kind == "digit" else "blur"
 
     def validate(self) -> None:
         check_target(self.target, self.dataset)
@@ -69,10 +84,16 @@ class RunConfig(ConfigBase):
             require(value >= 0 and math.isfinite(value), f"{name} must be >= 0, got {value}")
         require(self.blur_every >= 0, f"blur_every must be >= 0, got {self.blur_every}")
         require(self.jitter >= 0, f"jitter must be >= 0, got {self.jitter}")
+        require(self.restart_every >= 0, f"restart_every must be >= 0, got {self.restart_every}")
         require(self.param_factor in (1, 2, 4, 7, 14), f"param_factor must divide 28 (2, 4, 7, 14), got {self.param_factor}")
         require(
-            self.param == "pixel" or self.space == "pixel",
+            self.parameterisation == "pixel" or self.space == "pixel",
             f"param '{self.param}' works in pixel space; use space = 'pixel' with it, or param = 'pixel' to step in the normalized space",
+        )
+        require(
+            self.parameterisation != "strokes" or self.start.partition(":")[0] == "noise",
+            f"param 'strokes' starts from its own noise, random pen strokes; use it with start = 'noise' "
+            f"(got '{self.start}'), or param = 'blur' to move a start image's pixels",
         )
         require(0 < self.threshold <= 1, f"threshold must be in (0, 1], got {self.threshold}")
         choice("space", self.space, ["pixel", "normalized"])

@@ -36,6 +36,7 @@ class TrainConfig(ConfigBase):
     task: str = "binary"  # 'binary' (target vs rest), 'digits' (all ten classes, for the judge) or 'realism' (the critic)
     noise_std: float = 0.0  # Gaussian noise augmentation: each training image gets sigma ~ U(0, noise_std)
     junk_fraction: float = 0.0  # 'digits' only: this share of each batch becomes images of no digit, an 11th class "none"
+    junk: str = ""  # 'digits' with junk_fraction: the kinds of junk, comma-separated ('' = the judge's five; guidance/data/junk.py)
     artifact_fraction: float = 0.5  # 'realism' only: this share of each batch gets artifacts (guidance/data/artifacts.py), class "artificial"
     artifacts: str = ""  # 'realism' only: the artifacts it learns, comma-separated names ('' = every one)
     robust: str = "none"  # adversarial training: 'none', or PGD in the 'l2' or 'linf' norm (guidance/training/robust.py)

@@ -1,4 +1,4 @@
-"""Images of no digit: noise, blobs, strokes and textures, for the judge's "none" class.
+"""Images of no digit: noise, blobs, strokes, textures and scribbles, for a "none" class.
 
 A judge that must name one of ten digits names one for anything; trained with an
 eleventh class made of these, it can say "none of the ten". Every generator takes a
@@ -12,6 +12,8 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+
+from guidance.data.pen import POINTS, draw
 
 SIZE = 28
 JunkMaker = Callable[[int, torch.Generator], torch.Tensor]  # (n, generator) -> (n, 1, 28, 28) in [0, 1]
@@ -85,16 +87,46 @@ def textures(n: int, generator: torch.Generator) -> torch.Tensor:
     return images.unsqueeze(1) * (0.4 + 0.6 * torch.rand(n, 1, 1, 1, generator=generator))
 
 
+def scribbles(n: int, generator: torch.Generator) -> torch.Tensor:
+    """Pen paths through random points, drawn like MNIST digits (guidance/data/pen.py): handwriting of no digit.
+
+    Half wander through POINTS random points; half through 3-5, so they are simple curves, hooks and
+    loops, the shapes nearest to a digit that a scribble makes.
+    """
+    points = torch.rand(n, POINTS + 1, 2, generator=generator)  # the last row: the pen's width
+    few = torch.randint(3, 6, (n,), generator=generator)
+    for i in (torch.rand(n, generator=generator) < 0.5).nonzero().flatten().tolist():
+        anchors = torch.rand(1, 2, int(few[i]), generator=generator)  # spread along the path: (1, 2, k) -> (1, 2, POINTS)
+        points[i, :POINTS] = torch.nn.functional.interpolate(anchors, size=POINTS, mode="linear", align_corners=True)[0].T
+    with torch.no_grad():
+        return draw(points)
+
+
 JUNK: dict[str, JunkMaker] = {
     "uniform": uniform, "gaussian": gaussian, "blobs": blobs, "strokes": strokes, "textures": textures,
+    "scribbles": scribbles,
 }
+JUDGE_JUNK = "uniform,gaussian,blobs,strokes,textures"  # the judge's "none" class: '' means these
 
 
-def junk_images(n: int, generator: torch.Generator) -> torch.Tensor:
-    """n images of no digit, a random mix of every kind in JUNK."""
-    kinds = torch.randint(len(JUNK), (n,), generator=generator)
+def junk_makers(names: str = "") -> list[JunkMaker]:
+    """The junk kinds named (comma-separated; '' = the judge's five), refusing an unknown name."""
+    from guidance.core.errors import ConfigError
+    from guidance.core.registry import did_you_mean
+
+    chosen = [name.strip() for name in (names or JUDGE_JUNK).split(",") if name.strip()]
+    for name in chosen:
+        if name not in JUNK:
+            raise ConfigError(f"unknown junk '{name}'{did_you_mean(name, list(JUNK))}; choose from: {', '.join(JUNK)}")
+    return [JUNK[name] for name in chosen]
+
+
+def junk_images(n: int, generator: torch.Generator, names: str = "") -> torch.Tensor:
+    """n images of no digit, a random mix of the kinds named (see junk_makers)."""
+    makers = junk_makers(names)
+    kinds = torch.randint(len(makers), (n,), generator=generator)
     images = torch.zeros(n, 1, SIZE, SIZE)
-    for index, make in enumerate(JUNK.values()):
+    for index, make in enumerate(makers):
         chosen = (kinds == index).nonzero().flatten()
         if len(chosen):
             images[chosen] = make(len(chosen), generator)

@@ -23,6 +23,7 @@ from guidance.optimize.params import make_parameterisation
 from guidance.optimize.steps import SCHEDULES, STEP_RULES, gaussian_blur, jitter_view, per_image_norm, project_ball
 
 JITTER_SEED_OFFSET = 1_000_003  # jitter draws use their own seeds, apart from the start noise
+RESTART_SEED_OFFSET = 2_000_003  # restart r of image i draws its noise from seed + i + r * this
 
 
 class Callback:
@@ -105,6 +106,9 @@ def guide(
 ) -> GuideResult:
     """Optimise `start` (B, 1, H, W) toward ``config.target``; see RunConfig for every knob.
 
+    A parameterisation that draws its own start (``strokes``, which ``param = 'auto'`` picks when
+    ``config.start`` is noise) does not use `start`'s pixels: name ``param`` to move the image you pass.
+
     With `resume`, continue from that state (taken by an ``at_checkpoint`` callback of this same
     config and start): the result is the one an uninterrupted run gives.
     """
@@ -120,12 +124,16 @@ def guide(
     # `param` is what the gradient moves: pixels (or a latent rendered to pixels), or the
     # network's normalised input. `to_pixels` turns it into the image the user sees.
     if config.space == "pixel":
-        parameterisation = make_parameterisation(config.param, config.param_sigma, config.param_factor)
-        param, forward, to_pixels = parameterisation.init(start), model, parameterisation.render
+        parameterisation = make_parameterisation(config.parameterisation, config.param_sigma, config.param_factor)
+        param, forward, to_pixels = parameterisation.init(start, config.seed), model, parameterisation.render
+        if parameterisation.draws_start:  # e.g. random pen strokes: every change is measured from them
+            start = to_pixels(param).detach()
         low, high = torch.zeros(()), torch.ones(())
     else:
         param, forward, to_pixels = model.normalize(start).clone(), model.net, model.denormalize
         low, high = (0 - model.mean) / model.std, (1 - model.mean) / model.std
+    # only a parameterisation that draws its own start can draw a fresh one; the others start from a fixed image
+    restarts = bool(config.restart_every) and config.space == "pixel" and parameterisation.draws_start
     center = param.clone()
     jitter_rngs = [torch.Generator().manual_seed(config.seed + JITTER_SEED_OFFSET + i) for i in range(batch)]
 
@@ -148,16 +156,41 @@ def guide(
         callback.before_run(config, start)
     started = time.perf_counter() - earlier
 
+    # With stop_each, an image that reached the threshold never moves again: its pixels and logits
+    # are computed once and kept, so each step renders and runs the model on the moving ones only.
+    skip_stopped = config.stop_each and not config.jitter and config.space == "pixel"
+    stopped_cache: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def stopped_views(indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        missing = [i for i in indices if i not in stopped_cache]
+        if missing:  # reached this step, or stopped before a resume
+            with torch.no_grad():
+                pixels = to_pixels(param[missing])
+                logits = forward(pixels)
+            stopped_cache.update({i: (pixels[k], logits[k]) for k, i in enumerate(missing)})
+        return tuple(torch.stack([stopped_cache[i][part] for i in indices]) for part in (0, 1))
+
+    def render_and_classify(with_grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pixels and the model's logits for the whole batch."""
+        stopped = [i for i, r in enumerate(reached) if r is not None] if skip_stopped and with_grad else []
+        if stopped:
+            moving = [i for i in range(batch) if reached[i] is None]
+            still_pixels, still_logits = stopped_views(stopped)
+            moving_pixels = to_pixels(param[moving])
+            back = torch.tensor(moving + stopped, device=device).argsort()  # batch order again
+            return torch.cat([moving_pixels, still_pixels])[back], torch.cat([forward(moving_pixels), still_logits])[back]
+        pixels = to_pixels(param)
+        view = pixels if config.space == "pixel" else param
+        if config.jitter and with_grad:
+            shifts = [torch.randint(-config.jitter, config.jitter + 1, (2,), generator=g) for g in jitter_rngs]
+            view = jitter_view(view, torch.stack(shifts))
+        return pixels, forward(view)
+
     def evaluate(with_grad: bool):
         """Forward pass on the current image: per-image objective, its terms, logits, grad."""
         param.requires_grad_(with_grad)
         with torch.set_grad_enabled(with_grad):
-            pixels = to_pixels(param)
-            view = pixels if config.space == "pixel" else param
-            if config.jitter and with_grad:
-                shifts = [torch.randint(-config.jitter, config.jitter + 1, (2,), generator=g) for g in jitter_rngs]
-                view = jitter_view(view, torch.stack(shifts))
-            logits = forward(view)
+            pixels, logits = render_and_classify(with_grad)
             per_image, terms = objective(logits, pixels, start)
             grad = torch.autograd.grad(per_image.sum(), param)[0] if with_grad else None
         param.requires_grad_(False)
@@ -218,6 +251,11 @@ def guide(
                 reached[i] = step
         return True
 
+    def restart(p_target: torch.Tensor, round_: int) -> None:
+        """Images still under the threshold start again from fresh noise (JEM's restarts): stuck ones get another try."""
+        for i in (p_target < config.threshold).nonzero().flatten().tolist():
+            param[i] = parameterisation.init(start[i : i + 1], config.seed + i + round_ * RESTART_SEED_OFFSET)[0]
+
     def checkpoint() -> None:
         state = LoopState(
             step=step, start=start.cpu(), param=param.detach().cpu().clone(), best=best.detach().cpu().clone(),
@@ -245,6 +283,9 @@ def guide(
             if config.early_stop and bool((p_target >= config.threshold).all()):
                 status, message = "early_stop", f"every image reached p(target) >= {config.threshold}"
                 break
+            if config.stop_each and all(r is not None for r in reached):  # nothing can move any more
+                status, message = "early_stop", f"every image reached p(target) >= {config.threshold} and stopped there"
+                break
             with torch.no_grad():
                 held = param.clone() if config.stop_each else None
                 step_rule(param, grad, lr)
@@ -254,9 +295,11 @@ def guide(
                     project_ball(param, center, config.eps, config.eps_norm)
                 if config.clamp:
                     param.clamp_(low, high)
-                if held is not None:  # an image that reached the threshold stays as it is
-                    done = (p_target >= config.threshold).view(-1, 1, 1, 1)
+                if held is not None:  # an image that reached the threshold stays as it is, from then on
+                    done = torch.tensor([r is not None for r in reached], device=device).view(-1, 1, 1, 1)
                     param.copy_(torch.where(done, held, param))
+                if restarts and (step + 1) % config.restart_every == 0 and step + 1 < config.steps:
+                    restart(p_target, (step + 1) // config.restart_every)
         else:
             step = config.steps
     except KeyboardInterrupt:

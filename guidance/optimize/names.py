@@ -17,4 +17,6 @@ REGISTERED = {"loss": LOSSES, "step": STEP_RULES, "schedule": SCHEDULES, "param"
 def check_registered(config: RunConfig) -> None:
     """Refuse a config naming an unregistered loss, step rule, schedule or parameterisation (with the closest)."""
     for key, registry in REGISTERED.items():
-        registry.get(getattr(config, key), what=key)
+        name = getattr(config, key)
+        if not (key == "param" and name == "auto"):
+            registry.get(name, what=key)

@@ -92,8 +92,11 @@ class JunkClass(Callback):
 
     order = 4  # before noise augmentation, so junk gets noisy too
 
-    def __init__(self, fraction: float, none_index: int, seed: int):
-        self.fraction, self.none_index = fraction, none_index
+    def __init__(self, fraction: float, none_index: int, seed: int, kinds: str = ""):
+        from guidance.data.junk import junk_makers
+
+        junk_makers(kinds)  # an unknown kind fails before training starts
+        self.fraction, self.none_index, self.kinds = fraction, none_index, kinds
         self.generator = torch.Generator().manual_seed(seed)
 
     def before_batch(self):
@@ -103,7 +106,7 @@ class JunkClass(Callback):
 
         (images,), (labels,) = self.xb, self.yb
         count = int(round(self.fraction * len(labels)))
-        junk = junk_images(count, self.generator).to(images.device)
+        junk = junk_images(count, self.generator, self.kinds).to(images.device)
         self.learn.xb = (torch.cat([images[count:], junk]),)
         self.learn.yb = (torch.cat([labels[count:], torch.full((count,), self.none_index, device=labels.device)]),)
 
@@ -229,7 +232,7 @@ def train_classifier(
     loss = CrossEntropyLossFlat(weight=weights)
     augment = [NoiseAugmentation(config.noise_std)] if config.noise_std else []
     if config.junk_fraction:
-        augment.insert(0, JunkClass(config.junk_fraction, len(model.class_names) - 1, config.seed))
+        augment.insert(0, JunkClass(config.junk_fraction, len(model.class_names) - 1, config.seed, config.junk))
     if config.task == "realism":
         augment.insert(0, ArtificialClass(config.artifact_fraction, config.seed, config.artifacts))
     if config.robust != "none":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from guidance.configs import MODEL_PRESETS, ConfigBase, TrainConfig
+from guidance.configs import DEFAULT_MODEL, MODEL_PRESETS, ConfigBase, TrainConfig
 from guidance.core.errors import ModelError
 from guidance.data.loading import ImageData
 from guidance.models.guided import GuidedModel
@@ -57,7 +57,10 @@ def resolve_model(
     """
     dataset = dataset or data().dataset
     if spec in MODEL_PRESETS:
-        folder, _ = cached_or_trained(MODEL_PRESETS[spec].override(dataset=dataset, target=target), spec, data, on_train)
+        preset = MODEL_PRESETS[spec]
+        # A model of every class serves every target: one cache entry, the target picked when it is loaded.
+        config = preset.override(dataset=dataset) if preset.task == "digits" else preset.override(dataset=dataset, target=target)
+        folder, _ = cached_or_trained(config, spec, data, on_train)
         return load_model(folder, target, dataset)
     check_model_spec(spec)
     path = Path(spec).expanduser()
@@ -75,7 +78,7 @@ def check_model_spec(spec: str) -> None:
         raise ModelError(f"learner file not found: {path}")
     if spec in MODEL_PRESETS or path.suffix == ".pkl" or path.is_dir():
         return
-    hint = " ('default' is now 'standard', the plain CNN; the default model is 'robust')" if spec == "default" else ""
+    hint = f" ('default' is now 'standard', the plain CNN; the default model is '{DEFAULT_MODEL}')" if spec == "default" else ""
     raise ModelError(
         f"model '{spec}' is neither a preset ({', '.join(MODEL_PRESETS)}) "
         f"nor an existing model folder or learner .pkl{hint}"

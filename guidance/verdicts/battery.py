@@ -69,7 +69,8 @@ def blurred_mean_digits(data: ImageData, n: int, generator: torch.Generator) -> 
 
 def _from_noise(guided: GuidedModel, data: ImageData, n: int, seed: int, **fields) -> torch.Tensor:
     """`n` images guided from per-pixel data noise on `guided` by unit-L2 steps, with the recipe's other `fields`."""
-    config = RunConfig(start="noise:data", step="normalized", batch=n, seed=seed, device="cpu", judge=False, **fields)
+    config = RunConfig(start="noise:data", step="normalized", batch=n, seed=seed, device="cpu", judge=False,
+                       stop_each=False, **fields)  # every image runs all its steps, as these recipes were measured
     return guide(guided, make_start(config.start, n, seed, lambda: data).pixels, config).final
 
 
@@ -83,7 +84,8 @@ def flips(data: ImageData, standard: GuidedModel, n: int, sources: tuple[int, ..
     per_digit = math.ceil(n / len(sources))
     starts = torch.cat([as_pixels(data.test_digits(digit)[:per_digit]) for digit in sources])[:n]
     config = RunConfig(model="standard", loss="ce", param="pixel", step="normalized", lr=0.1, steps=200,
-                       eps=3.0, eps_norm="l2", early_stop=True, threshold=0.999, batch=n, device="cpu", judge=False)
+                       eps=3.0, eps_norm="l2", early_stop=True, threshold=0.999, batch=n, device="cpu", judge=False,
+                       stop_each=False)
     return guide(standard, starts, config).final
 
 
@@ -93,11 +95,11 @@ def sketches(data: ImageData, robust: GuidedModel, n: int, seed: int) -> torch.T
 
 
 def robust_prototypes(data: ImageData, robust: GuidedModel, n: int, seed: int) -> torch.Tensor:
-    """experiments/generate-noise.toml's recipe (generate-sneaker's too): the robust model's one soft template."""
+    """experiments/generate-prototype.toml's recipe (the gradient alone before issue 21): the robust model's one soft template."""
     return _from_noise(robust, data, n, seed, model="robust", loss="logit", param="blur", param_sigma=0.5, lr=0.05, steps=500)
 
 
-PROTOTYPES = "robust model's prototypes (generate-noise)"  # the group held to <= 10%, not 2%: some are fine digits
+PROTOTYPES = "robust model's prototypes (generate-prototype)"  # the group held to <= 10%, not 2%: some are fine digits
 
 
 def failure_battery(

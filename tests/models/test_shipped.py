@@ -19,12 +19,14 @@ from guidance.models.shipped import SHIPPED_DIR, shipped_folder, shipped_names
 from guidance.models.store import preset_folder
 
 runner = CliRunner()
-SHIPPED = {"standard": MODEL_PRESETS["standard"], "robust": MODEL_PRESETS["robust"], "judge": JUDGE_CONFIG,
+SHIPPED = {"standard": MODEL_PRESETS["standard"], "robust": MODEL_PRESETS["robust"], "robust10": MODEL_PRESETS["robust10"],
+           "judge": JUDGE_CONFIG,
            "denoiser": DenoiserConfig(), "noisy": NoisyClassifierConfig(), "critic": CRITIC_CONFIGS["mnist"]}
 FASHION = "fashion-mnist"
 FASHION_SHIPPED = {  # Fashion-MNIST's chain, for the sneaker
     "standard": MODEL_PRESETS["standard"].override(dataset=FASHION, target=7),
     "robust": MODEL_PRESETS["robust"].override(dataset=FASHION, target=7), "judge": JUDGE_CONFIGS[FASHION],
+    "robust10": MODEL_PRESETS["robust10"].override(dataset=FASHION),  # every class: one model for every target
     "denoiser": DenoiserConfig(dataset=FASHION), "noisy": NoisyClassifierConfig(dataset=FASHION, target=7),
     "critic": CRITIC_CONFIGS[FASHION],
 }
@@ -95,4 +97,4 @@ def test_a_model_the_user_trained_takes_precedence(sample, tiny_model_folder):
 
 def test_default_is_refused_with_the_new_names():
     result = runner.invoke(app, ["run", "--model", "default"])
-    assert result.exit_code == 1 and "'standard'" in result.output and "'robust'" in result.output
+    assert result.exit_code == 1 and "'standard'" in result.output and "'robust10'" in result.output

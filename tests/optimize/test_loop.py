@@ -23,7 +23,7 @@ def twos(sample):
 
 
 def run(model, start, **changes):
-    config = RunConfig(**{"param": "pixel", "steps": 10, "log_every": 1, "snapshot_every": 5, "lr": 0.05, **changes})
+    config = RunConfig(**{"param": "pixel", "stop_each": False, "steps": 10, "log_every": 1, "snapshot_every": 5, "lr": 0.05, **changes})
     return guide(model, start, config)
 
 
@@ -136,7 +136,7 @@ def test_interrupt_keeps_partial_result(tiny_model):
             if record["step"] == 6:
                 raise KeyboardInterrupt
 
-    result = guide(tiny_model, noise(), RunConfig(param="pixel", steps=100, log_every=2), [StopAt()])  # never early-stops
+    result = guide(tiny_model, noise(), RunConfig(param="pixel", steps=100, log_every=2, stop_each=False), [StopAt()])  # never early-stops
     assert result.status == "interrupted" and result.steps_done == 6
     assert result.frames.shape[0] >= 2
 
@@ -156,8 +156,8 @@ def test_blur_every_k_steps_smooths_the_image(tiny_model):
     from guidance.optimize.objectives import total_variation
 
     start = noise()
-    blurred = guide(tiny_model, start, RunConfig(param="pixel", steps=4, lr=1e-6, blur_every=2, blur_sigma=1.0))
-    plain = guide(tiny_model, start, RunConfig(param="pixel", steps=4, lr=1e-6))
+    blurred = guide(tiny_model, start, RunConfig(param="pixel", steps=4, lr=1e-6, blur_every=2, blur_sigma=1.0, stop_each=False))
+    plain = guide(tiny_model, start, RunConfig(param="pixel", steps=4, lr=1e-6, stop_each=False))
     assert (total_variation(blurred.last, start) < 0.5 * total_variation(plain.last, start)).all()
 
 
@@ -199,5 +199,28 @@ def test_stop_each_freezes_an_image_once_it_reaches_the_threshold(tiny_model, tw
     result = run(tiny_model, twos, loss="ce", step="normalized", lr=1.0, steps=60, threshold=0.9, stop_each=True,
                  snapshot_every=10)
     assert all(step is not None and step < 50 for step in result.reached_step)
-    assert torch.equal(result.frames[-1], result.frames[-2])  # both images stopped before the last two frames
     assert all(p >= 0.9 for p in result.final_p_target)
+    # the first to reach the threshold did not move while the other went on; then nothing could move
+    first = min(range(2), key=lambda i: result.reached_step[i])
+    frame = next(k for k, step in enumerate(result.frame_steps) if step > result.reached_step[first])
+    assert torch.equal(result.frames[frame][first], result.final[first])
+    assert result.status == "early_stop" and result.steps_done == max(result.reached_step)
+
+
+def test_a_pen_run_with_stops_and_restarts_resumes_byte_identical(tiny_model):
+    """Stopped images skipped by the model, scribbles restarted: a resumed run still makes the same images."""
+
+    class KeepState(Callback):
+        state = None
+
+        def at_checkpoint(self, state):
+            if state.step == 10:
+                KeepState.state = state
+
+    config = RunConfig(param="strokes", loss="ce", lr=0.05, steps=24, threshold=0.9, restart_every=6,
+                       snapshot_every=5, log_every=1, seed=2)
+    start = torch.zeros(4, 1, 28, 28)
+    whole = guide(tiny_model, start, config, [KeepState()])
+    assert any(r is not None for r in whole.reached_step)  # some stopped, so the fast path ran
+    resumed = guide(tiny_model, KeepState.state.start, config, resume=KeepState.state)
+    assert torch.equal(whole.final, resumed.final) and whole.reached_step == resumed.reached_step

@@ -17,7 +17,7 @@ from guidance.runs.tables import COMPARE_COLUMNS, rows_table, run_row
 
 def write_config(path, model, **values):
     settings = dict(model=str(model), steps=6, batch=2, log_every=2, snapshot_every=3, judge=False,
-                    start="digit:2", lr=0.5)
+                    start="digit:2", lr=0.5, stop_each=False)
     config = RunConfig(**settings | values)
     path.write_text(config.to_toml())
     return path
@@ -29,7 +29,7 @@ def results(tiny_model_folder, tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
     for name, loss, out in (("alpha", "ce", "a1"), ("alpha", "logit", "a2"), ("beta", "l1", "b1")):
         config = RunConfig(experiment=name, model=str(tiny_model_folder), loss=loss, steps=6, batch=2,
-                           start="digit:2", log_every=2, snapshot_every=3, judge=False, lr=0.5)
+                           start="digit:2", log_every=2, snapshot_every=3, judge=False, lr=0.5, stop_each=False)
         run_experiment(config, out=root / out)
     return root
 

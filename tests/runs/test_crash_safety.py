@@ -15,7 +15,7 @@ from cli_helpers import invoke, one_line_error, start_and_kill, status
 
 from guidance.runs.browse import read_run
 
-RUN = ("--start", "digit:2", "--batch", "3", "--steps", "400", "--param", "pixel", "--lr", "0.2",
+RUN = ("--start", "digit:2", "--batch", "3", "--steps", "400", "--param", "pixel", "--lr", "0.2", "--no-stop-each",
        "--log-every", "5", "--snapshot-every", "25", "--step", "adam", "--jitter", "1", "--no-judge", "--device", "cpu")
 
 
@@ -57,7 +57,7 @@ def test_resume_refuses_what_it_cannot_continue(uninterrupted, tiny_model_folder
 
 def write_sweep(path: Path, model: Path) -> Path:
     base = {"model": str(model), "start": "digit:2", "batch": 2, "steps": 1500, "log_every": 10,
-            "snapshot_every": 50, "param": "pixel", "judge": False, "device": "cpu"}
+            "snapshot_every": 50, "param": "pixel", "judge": False, "device": "cpu", "stop_each": False}
     path.write_text("[base]\n" + "\n".join(f"{k} = {json.dumps(v)}" for k, v in base.items())
                     + "\n[axes]\nlr = [0.1, 0.2, 0.3]\n")
     return path

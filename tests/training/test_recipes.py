@@ -27,6 +27,7 @@ RECIPES = {
     ("fashion-mnist", "judge"): (dict(train_limit=10000, epochs=2), (0.26, 0.72, None)),
     ("fashion-mnist", "robust"): (dict(train_limit=10000, epochs=2), (0.16, 0.88, 0.60)),
     ("mnist", "critic"): (dict(train_limit=10000, epochs=1), (0.12, 0.88, None)),
+    ("mnist", "robust10"): (dict(train_limit=10000, epochs=2), (0.12, 0.87, 0.06)),
     ("fashion-mnist", "critic"): (dict(train_limit=10000, epochs=1), (0.19, 0.81, None)),
 }
 SHIPPED_FLOORS = {
@@ -35,6 +36,7 @@ SHIPPED_FLOORS = {
     ("fashion-mnist", "standard"): (0.02, 0.98, None), ("fashion-mnist", "judge"): (0.11, 0.89, None),
     ("fashion-mnist", "robust"): (0.11, 0.94, 0.75),
     ("mnist", "critic"): (0.03, 0.97, None), ("fashion-mnist", "critic"): (0.085, 0.915, None),
+    ("mnist", "robust10"): (0.035, 0.965, 0.20), ("fashion-mnist", "robust10"): (0.20, 0.80, 0.24),
 }
 
 

@@ -96,7 +96,7 @@ def test_lowres_images_have_no_detail_finer_than_their_grid(tiny_model, twos):
     result = guide(tiny_model, twos[:2], RunConfig(param="lowres", param_factor=4, steps=20, lr=0.5))
     coarse = F.avg_pool2d(result.final, 4)
     rebuilt = F.interpolate(coarse, scale_factor=4, mode="bilinear", align_corners=False)
-    pixel = guide(tiny_model, twos[:2], RunConfig(steps=20, lr=0.5)).final
+    pixel = guide(tiny_model, twos[:2], RunConfig(param="pixel", steps=20, lr=0.5)).final
     pixel_rebuilt = F.interpolate(F.avg_pool2d(pixel, 4), scale_factor=4, mode="bilinear", align_corners=False)
     assert (result.final - rebuilt).abs().mean() < (pixel - pixel_rebuilt).abs().mean()
 

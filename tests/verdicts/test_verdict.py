@@ -77,7 +77,7 @@ def test_real_eights_are_generated_noise_never(tiny_model, tiny_judge, sample):
 
 def test_guided_twos_are_flips_the_judge_still_sees_as_twos(tiny_model, tiny_judge, sample):
     start = make_start("digit:2", 16, 0, data=lambda: sample).pixels
-    config = RunConfig(loss="ce", step="sign", lr=0.01, steps=100, early_stop=True, threshold=0.99)
+    config = RunConfig(start="digit:2", loss="ce", step="sign", lr=0.01, steps=100, early_stop=True, threshold=0.99, stop_each=False)
     result = guide(tiny_model, start, config)
     verdicts = judge_images(tiny_judge, result.final, tiny_model, 8, 0.99)
     flips = [v for v in verdicts if v["verdict"] == "flip"]

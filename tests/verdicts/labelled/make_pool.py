@@ -59,6 +59,8 @@ def make_images(dataset: str, runs: list, workspace) -> list[tuple[str, np.ndarr
     target = 7 if dataset == "fashion-mnist" else 8
     for name, kind, fields, count in runs:
         common = dict(dataset=dataset, target=target, batch=count, device="cpu", judge=False)
+        if kind == LOOP:
+            common["stop_each"] = False  # the pool was made before stop_each became the default
         with tempfile.TemporaryDirectory() as out:
             if kind == LOOP:
                 outcome = api.run_experiment(RunConfig(**common, **fields), out=out, workspace=workspace)
