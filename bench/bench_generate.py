@@ -66,17 +66,18 @@ def route_config(source: str | None, changes: dict) -> RunConfig:
 
 
 def save_sheet(images, path: Path, title: str) -> None:
-    """An 8x8 grid of the final images, white on black as MNIST is shown."""
+    """The final images on the kit's grid (guidance/runs/figures.py), white on black as MNIST is shown."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(8, 8, figsize=(6, 6.3))
-    for axis, image in zip(axes.flat, images):
-        axis.imshow(image.squeeze(), cmap="gray", vmin=0, vmax=1)
-        axis.axis("off")
-    figure.suptitle(title, fontsize=9)
+    from guidance.runs.figures import grid
+
+    figure, axis = plt.subplots(figsize=(6, 6.3))
+    axis.imshow(grid(images.squeeze(1).numpy(), 1), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    axis.set_title(title, fontsize=9)
+    axis.axis("off")
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)

@@ -17,19 +17,14 @@ from pathlib import Path
 from guidance.api import run_experiment
 from guidance.configs import RunConfig
 from guidance.resolve import Workspace
+from guidance.runs.figures import grid
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
 
-def grid(axis, images, title: str) -> None:
-    """An 8x8 mosaic of (64, 1, 28, 28) images with a 2-pixel grey gutter, in one imshow."""
-    import numpy as np
-
-    tiles = np.full((8 * 30, 8 * 30), 0.35)
-    for index, image in enumerate(images[:64]):
-        row, col = divmod(index, 8)
-        tiles[row * 30 + 1 : row * 30 + 29, col * 30 + 1 : col * 30 + 29] = image.squeeze().numpy()
-    axis.imshow(tiles, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+def panel(axis, images, title: str) -> None:
+    """(64, 1, 28, 28) images on the kit's grid (guidance/runs/figures.py), titled."""
+    axis.imshow(grid(images.squeeze(1).numpy(), 1), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     axis.set_title(title, fontsize=10)
     axis.axis("off")
 
@@ -58,9 +53,9 @@ def main() -> None:
     recipe, prototype = outcomes["generate-noise"], outcomes["generate-prototype"]
     figure, axes = plt.subplots(1, 3, figsize=(15, 5.4))
     counts = {name: outcome.summary["verdicts"]["generated"] for name, outcome in outcomes.items()}
-    grid(axes[0], recipe.result.start, "the recipe's starts: 64 random scribbles")
-    grid(axes[1], recipe.result.final, f"generate-noise.toml: {counts['generate-noise']}/64 generated")
-    grid(axes[2], prototype.result.final, f"the prototype, same seeds: {counts['generate-prototype']}/64 generated")
+    panel(axes[0], recipe.result.start, "the recipe's starts: 64 random scribbles")
+    panel(axes[1], recipe.result.final, f"generate-noise.toml: {counts['generate-noise']}/64 generated")
+    panel(axes[2], prototype.result.final, f"the prototype, same seeds: {counts['generate-prototype']}/64 generated")
     figure.tight_layout()
     figure.savefig(out / "recipe-vs-prototype.png", dpi=80)
     print(f"wrote {out / 'recipe-vs-prototype.png'}: {counts}")

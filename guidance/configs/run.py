@@ -67,8 +67,12 @@ class RunConfig(ConfigBase):
             return self.param
         if self.space != "pixel":
             return "pixel"
-        from_noise = self.start.partition(":")[0] == "noise"
-        return "strokes" if from_noise and get_dataset(self.dataset).kind == "digit" else "blur"
+        return "strokes" if self.from_noise and get_dataset(self.dataset).kind == "digit" else "blur"
+
+    @property
+    def from_noise(self) -> bool:
+        """Whether the start is noise of some kind (``noise``, ``noise:uniform``, ...), not an image."""
+        return self.start.partition(":")[0] == "noise"
 
     def validate(self) -> None:
         check_target(self.target, self.dataset)
@@ -91,7 +95,7 @@ class RunConfig(ConfigBase):
             f"param '{self.param}' works in pixel space; use space = 'pixel' with it, or param = 'pixel' to step in the normalized space",
         )
         require(
-            self.parameterisation != "strokes" or self.start.partition(":")[0] == "noise",
+            self.parameterisation != "strokes" or self.from_noise,
             f"param 'strokes' starts from its own noise, random pen strokes; use it with start = 'noise' "
             f"(got '{self.start}'), or param = 'blur' to move a start image's pixels",
         )

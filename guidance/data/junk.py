@@ -97,7 +97,7 @@ def scribbles(n: int, generator: torch.Generator) -> torch.Tensor:
     few = torch.randint(3, 6, (n,), generator=generator)
     for i in (torch.rand(n, generator=generator) < 0.5).nonzero().flatten().tolist():
         anchors = torch.rand(1, 2, int(few[i]), generator=generator)  # spread along the path: (1, 2, k) -> (1, 2, POINTS)
-        points[i, :POINTS] = torch.nn.functional.interpolate(anchors, size=POINTS, mode="linear", align_corners=True)[0].T
+        points[i, :POINTS] = F.interpolate(anchors, size=POINTS, mode="linear", align_corners=True)[0].T
     with torch.no_grad():
         return draw(points)
 

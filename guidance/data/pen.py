@@ -12,6 +12,8 @@ the drawn digits comes from.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 SIZE = 28
@@ -24,6 +26,7 @@ GRADIENT_REACH = 1.0  # pixels: the softer edge the gradient sees, so ink wanted
 PEN_GAIN = 1.3  # the pen's middle saturates: about a third of the inked pixels are full white, as in MNIST
 
 
+@lru_cache(maxsize=None)  # the same constants every step: made once
 def _spline_basis(samples: int) -> torch.Tensor:
     """(samples, 4) weights of a uniform cubic B-spline span at evenly spaced parameters."""
     u = torch.linspace(0, 1, samples + 1)[:-1]
@@ -47,6 +50,7 @@ def fit_to_box(path: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
     return (path - path.mean(1, keepdim=True)) * scale + SIZE / 2
 
 
+@lru_cache(maxsize=None)
 def _pixel_centres(device) -> torch.Tensor:
     centres = torch.arange(SIZE, dtype=torch.float32, device=device) + 0.5
     y, x = torch.meshgrid(centres, centres, indexing="ij")

@@ -129,11 +129,12 @@ def guide(
         if parameterisation.draws_start:  # e.g. random pen strokes: every change is measured from them
             start = to_pixels(param).detach()
         low, high = torch.zeros(()), torch.ones(())
+        # only a parameterisation that draws its own start can draw a fresh one; the others start from a fixed image
+        restarts = bool(config.restart_every) and parameterisation.draws_start
     else:
         param, forward, to_pixels = model.normalize(start).clone(), model.net, model.denormalize
         low, high = (0 - model.mean) / model.std, (1 - model.mean) / model.std
-    # only a parameterisation that draws its own start can draw a fresh one; the others start from a fixed image
-    restarts = bool(config.restart_every) and config.space == "pixel" and parameterisation.draws_start
+        restarts = False
     center = param.clone()
     jitter_rngs = [torch.Generator().manual_seed(config.seed + JITTER_SEED_OFFSET + i) for i in range(batch)]
 

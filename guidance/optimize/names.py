@@ -17,6 +17,4 @@ REGISTERED = {"loss": LOSSES, "step": STEP_RULES, "schedule": SCHEDULES, "param"
 def check_registered(config: RunConfig) -> None:
     """Refuse a config naming an unregistered loss, step rule, schedule or parameterisation (with the closest)."""
     for key, registry in REGISTERED.items():
-        name = getattr(config, key)
-        if not (key == "param" and name == "auto"):
-            registry.get(name, what=key)
+        registry.get(config.parameterisation if key == "param" else getattr(config, key), what=key)  # 'auto' resolved
