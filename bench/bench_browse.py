@@ -1,13 +1,16 @@
 """`guide list` and `guide show` on a results folder of 100 runs, against `python -c pass`.
 
-    python bench/bench_browse.py
+    python bench/bench_browse.py [--quick]
 
 Target (issue 6): both answer in <= 1.5 s, and neither imports torch or fastai.
 The 100 runs are copies of the four committed showcase runs (results/showcase/runs).
+No config default counts here: `guide list` and `guide show` only read what the run folders hold.
+--quick: 8 runs, each command once; checks that the script runs and prints its table.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import statistics
@@ -47,23 +50,27 @@ def timed(command: list[str], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="8 runs, each command once (CI)")
+    quick = parser.parse_args(argv).quick
+    count, repeats = (8, 1) if quick else (100, 5)
     guide = str(Path(sys.executable).with_name("guide"))
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        folders = build_results(root)
+        folders = build_results(root, count)
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
-            "guide list (100 runs)": [guide, "list", "--root", str(root)],
+            f"guide list ({count} runs)": [guide, "list", "--root", str(root)],
             "guide list --sort generated": [guide, "list", "--root", str(root), "--sort", "generated"],
             "guide show RUN": [guide, "show", str(folders[2])],
             "guide show RUN --frames all --images 8": [guide, "show", str(folders[2]), "--frames", "all", "--images", "8"],
         }
-        table = Table(title="browsing 100 runs (median of 5)")
+        table = Table(title=f"browsing {count} runs (median of {repeats})")
         for header in ("command", "seconds", "target"):
             table.add_column(header, justify="right")
         for name, command in commands.items():
-            table.add_row(name, f"{timed(command):.2f}", "-" if name.startswith("python") else "<= 1.5")
+            table.add_row(name, f"{timed(command, repeats):.2f}", "-" if name.startswith("python") else "<= 1.5")
         Console().print(table)
         for args in (["list", "--root", str(root)], ["show", str(folders[2])]):
             output = subprocess.run([sys.executable, "-c", IMPORTS.format(args=args)], capture_output=True, text=True).stdout

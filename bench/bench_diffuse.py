@@ -1,6 +1,6 @@
 """The diffusion targets, measured side by side with the shipped denoisers and classifiers, on both data sets.
 
-    python bench/bench_diffuse.py [--data DIR] [--batch 64] [--dataset mnist|fashion-mnist|both]
+    python bench/bench_diffuse.py [--data DIR] [--batch 64] [--dataset mnist|fashion-mnist|both] [--quick]
 
 Per data set, the CLI in a subprocess with a fresh cache (import, loading, sampling, verdicts,
 saving all counted):
@@ -12,6 +12,14 @@ saving all counted):
 2. `--guidance none`: the share judged a real example of its class, the classes made, the
    smallest and largest class share. Targets: >= 90% real, every class, each 4%-20%.
 3. The shipped denoisers: training time and size. Targets: <= 90 min on 2 cores, <= 20 MB in all.
+
+`guide diffuse` and `--guidance none` run DiffuseConfig's defaults: the shipped denoiser
+(denoiser='default'), from pure noise, sampler 'ddim' with sampling_steps=50, and (guided)
+classifier-free guidance at scale 2.0; experiments/diffuse-sneaker.toml names the same ones. The
+table prints the setting each guided run recorded.
+--quick: MNIST only (unless --dataset), batch 10 (the fewest images set metrics take), 2 sampling
+steps, one torch thread and a small copy of the data (bench/quick.py); the same subprocesses, fresh
+caches and rows. Checks that the script runs and prints its table.
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from quick import quick_setup
 from rich.console import Console
 from rich.table import Table
 
+from guidance.verdicts.metrics import MIN_IMAGES
 from guidance.verdicts.realism import stray_specks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +72,8 @@ def real_specks(dataset: str, data: str | None, target: int | None, count: int) 
     return float(stray_specks(torch.from_numpy(images[:count].astype(np.float32) / 255)).float().mean())
 
 
-def guided_rows(table: Table, dataset: str, batch: list[str], data: str | None) -> None:
-    options = [*GUIDED[dataset], *batch]
+def guided_rows(table: Table, dataset: str, sizes: list[str], data: str | None) -> None:
+    options = [*GUIDED[dataset], *sizes]
     with tempfile.TemporaryDirectory() as folder:
         seconds, summary, images = timed_diffuse(options, data, Path(folder) / "a")
         _, _, again = timed_diffuse(options, data, Path(folder) / "b")
@@ -87,9 +97,9 @@ def guided_rows(table: Table, dataset: str, batch: list[str], data: str | None) 
                   _met(images == again))
 
 
-def unguided_rows(table: Table, dataset: str, batch: list[str], data: str | None) -> None:
+def unguided_rows(table: Table, dataset: str, sizes: list[str], data: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        _, unguided, images = timed_diffuse([*batch, "--guidance", "none", "--dataset", dataset], data, Path(folder))
+        _, unguided, images = timed_diffuse([*sizes, "--guidance", "none", "--dataset", dataset], data, Path(folder))
         speckle = specks(images, Path(folder))
     census = unguided["census"]
     shares = [census["share"].get(name, 0.0) for name in census["data_share"]]
@@ -114,19 +124,24 @@ def shipped_rows(table: Table) -> None:
     table.add_row("size, both shipped denoisers", f"{size:.1f} MB", "<= 20 MB", _met(size <= 20))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("GUIDE_DATA"), help="full data sets (else $GUIDE_DATA)")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--dataset", default="both", choices=["mnist", "fashion-mnist", "both"])
-    args = parser.parse_args()
-    batch = ["--batch", str(args.batch)]
+    parser.add_argument("--dataset", default=None, choices=["mnist", "fashion-mnist", "both"], help="default: both")
+    parser.add_argument("--quick", action="store_true", help="MNIST, batch 10, 2 sampling steps, small data (CI)")
+    args = parser.parse_args(argv)
+    sizes = ["--batch", str(args.batch)]
+    if args.quick:
+        args.batch, args.data = MIN_IMAGES, quick_setup(args.data)
+        sizes = ["--batch", str(args.batch), "--sampling-steps", "2"]
+    chosen = args.dataset or ("mnist" if args.quick else "both")
     table = Table(title=f"guide diffuse, batch {args.batch}, fresh cache, CLI in a subprocess")
     for header in ("case", "measured", "target", "met"):
         table.add_column(header)
-    for dataset in (["mnist", "fashion-mnist"] if args.dataset == "both" else [args.dataset]):
-        guided_rows(table, dataset, batch, args.data)
-        unguided_rows(table, dataset, batch, args.data)
+    for dataset in (["mnist", "fashion-mnist"] if chosen == "both" else [chosen]):
+        guided_rows(table, dataset, sizes, args.data)
+        unguided_rows(table, dataset, sizes, args.data)
     shipped_rows(table)
     Console().print(table)
 

@@ -1,6 +1,6 @@
 """Issue 21's figures: every route to varied 8s (and sneakers) by the classifier's gradient alone.
 
-    python bench/bench_generate.py [--data DIR] [--out DIR] [--only mnist|fashion-mnist]
+    python bench/bench_generate.py [--data DIR] [--out DIR] [--only mnist|fashion-mnist] [--quick]
 
 Each route is an experiment config with a few changes, on the same 64 seeds, judged by the image
 verdict (guidance/verdicts). Set metrics are against 64 real test images of the target, the
@@ -11,6 +11,14 @@ images are to their nearest other real one. Seconds are the whole run on this ma
 Targets (the design's command and generate-noise.toml; the same for generate-sneaker.toml):
 >= 90% generated, recall >= 0.5x and coverage >= 0.8x real-vs-real, twins <= 5%, <= 30 s.
 With --out, each route's final images are saved as an 8x8 contact sheet (ROUTE.png).
+
+"The design's command" is RunConfig's defaults but for DESIGN: the robust10 model, param 'auto' (a
+pen path from noise on MNIST, a blurred latent on Fashion-MNIST), stop_each=True at threshold 0.99,
+restart_every=50, early_stop=False. The other routes start from an experiments/*.toml that names
+these itself, and change what the route's name says.
+--quick: every route's config is still built and checked, but only the first and last route of each
+data set run, on 10 seeds (the fewest images set metrics take) for at most 2 steps, with one torch
+thread and a small copy of the data (bench/quick.py). Checks that the script runs and prints its tables.
 """
 
 from __future__ import annotations
@@ -19,12 +27,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from quick import quick_setup
 from rich.console import Console
 from rich.table import Table
 
 from guidance.api import run_experiment
 from guidance.configs import RunConfig
 from guidance.resolve import Workspace
+from guidance.verdicts.metrics import MIN_IMAGES
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 PROTOTYPE, RECIPE, SNEAKER = "generate-prototype.toml", "generate-noise.toml", "generate-sneaker.toml"
@@ -83,12 +93,15 @@ def save_sheet(images, path: Path, title: str) -> None:
     plt.close(figure)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=None, help="folder for each route's contact sheet")
     parser.add_argument("--only", choices=list(ROUTES), default=None)
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="2 routes a data set, 10 seeds, 2 steps, small data (CI)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.data = quick_setup(args.data)
     console, workspace = Console(width=200), Workspace(args.data)
     out = Path(args.out) if args.out else None
     if out:
@@ -96,12 +109,17 @@ def main() -> None:
     for dataset, routes in ROUTES.items():
         if args.only and dataset != args.only:
             continue
-        table = Table(title=f"{dataset}: 64 images from 64 seeds, by the gradient alone")
+        configs = [route_config(source, changes) for _, source, changes in routes]
+        chosen = range(len(routes))
+        if args.quick:
+            configs = [config.override(batch=MIN_IMAGES, steps=min(config.steps, 2)) for config in configs]
+            chosen = [0, len(routes) - 1]
+        table = Table(title=f"{dataset}: {configs[0].batch} images from {configs[0].batch} seeds, by the gradient alone")
         for header in ("route", "generated", "artificial", "other", "recall", "coverage", "FD", "C2ST", "twins", "s"):
             table.add_column(header, justify="right")
         with tempfile.TemporaryDirectory() as scratch:
-            for index, (name, source, changes) in enumerate(routes):
-                config = route_config(source, changes)
+            for index in chosen:
+                name, config = routes[index][0], configs[index]
                 outcome = run_experiment(config, out=Path(scratch) / str(index), workspace=workspace)
                 summary, metrics = outcome.summary, outcome.summary["set_metrics"]
                 counts = summary["verdicts"]
@@ -114,7 +132,7 @@ def main() -> None:
                     f"{metrics['twins']:.0%}", f"{summary['wall_seconds']:.0f}",
                 )
                 if out:
-                    save_sheet(outcome.result.final, out / f"{dataset}-{index:02d}.png", f"{name}: {counts['generated']}/64 generated")
+                    save_sheet(outcome.result.final, out / f"{dataset}-{index:02d}.png", f"{name}: {counts['generated']}/{config.batch} generated")
         console.print(table)
     console.print("targets: generated >= 58/64, recall >= 0.5x, coverage >= 0.8x, twins <= 5%, <= 30 s")
 

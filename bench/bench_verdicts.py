@@ -1,6 +1,6 @@
 """The verdicts against labels by eye, real images and the failure battery, on both data sets, in one run.
 
-    python bench/bench_verdicts.py [--data DIR] [--n 64]
+    python bench/bench_verdicts.py [--data DIR] [--n 64] [--figure FIGURE] [--quick]
 
 1. The human-labelled check set (tests/verdicts/labelled/: 411 images of every kind of run plus
    real test images, each labelled Y / ? / N by four raters): accuracy, precision and recall of
@@ -12,6 +12,12 @@
    the guided model were sure: every group <= 2% `generated`, the robust prototypes <= 10%.
 4. Set metrics of 64-image sets with their real-vs-real values, C2ST included.
 5. Judging 64 images (verdicts and set metrics, models loaded): <= 2 s.
+
+No RunConfig default counts here: the battery's recipes name their own settings
+(guidance/verdicts/battery.py), and every image is judged at threshold 0.99.
+--quick: the first 20 labelled images of each data set, 10 images a battery group (the fewest set
+metrics take), one torch thread and a small copy of the data (bench/quick.py); the same tables.
+Checks that the script runs and prints its tables.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from quick import quick_setup
 from rich.console import Console
 from rich.table import Table
 
@@ -31,7 +38,7 @@ from guidance.resolve import Workspace
 from guidance.verdicts.agreement import agreement
 from guidance.verdicts.battery import PROTOTYPES, failure_battery
 from guidance.verdicts.judge import judge_images
-from guidance.verdicts.metrics import set_metrics
+from guidance.verdicts.metrics import MIN_IMAGES, set_metrics
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "verdicts" / "labelled"
 TARGETS = {"mnist": (8, (2, 3, 5)), "fashion-mnist": (7, (5, 8, 2))}  # target, the flips' start classes
@@ -43,13 +50,14 @@ def generated_share(judge, images: torch.Tensor, target: int) -> float:
     return sum(v["verdict"] == "generated" for v in verdicts) / len(images)
 
 
-def labelled_rows(workspace: Workspace, figure: Path | None) -> list[tuple[str, str, dict]]:
-    """(data set, half, agreement) for each data set and half of the labelled set; a sheet of the first 64 if asked."""
+def labelled_rows(workspace: Workspace, figure: Path | None, limit: int | None = None) -> list[tuple[str, str, dict]]:
+    """(data set, half, agreement) for each data set and half of the labelled set (its first `limit` images
+    of each data set if given); a sheet of the first 64 if asked."""
     pool = np.load(LABELLED / "pool.npz")
     labels = list(csv.DictReader(open(LABELLED / "labels.csv")))
     rows = []
     for dataset, (target, _) in TARGETS.items():
-        chosen = np.nonzero(pool["dataset"] == dataset)[0]
+        chosen = np.nonzero(pool["dataset"] == dataset)[0][:limit]
         images = torch.from_numpy(pool["images"][chosen].astype(np.float32) / 255).unsqueeze(1)
         verdicts = [v["verdict"] for v in judge_images(workspace.judge(dataset, target), images, None, target, 0.99)]
         for half, keep in (("dev", 0), ("test", 1), ("all", None)):
@@ -82,19 +90,23 @@ def labelled_sheet(images: np.ndarray, people: list[str], verdicts: list[str], p
     plt.close(fig)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None)
     parser.add_argument("--n", type=int, default=64, help="images per battery group")
     parser.add_argument("--figure", type=Path, default=None, help="also draw the labelled sheets: FIGURE-<data set>.png")
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="20 labelled images, 10 a battery group, small data (CI)")
+    args = parser.parse_args(argv)
+    limit = None
+    if args.quick:
+        limit, args.n, args.data = 20, MIN_IMAGES, quick_setup(args.data)
     console = Console()
     workspace = Workspace(args.data)
 
     people = Table(title="1. `generated` against the raters' Y (targets: accuracy >= 92%, precision >= 90%, recall >= 85%)")
     for header in ("data set", "half", "n", "raters Y", "generated", "accuracy", "precision", "recall"):
         people.add_column(header, justify="left" if header in ("data set", "half") else "right")
-    for dataset, half, scores in labelled_rows(workspace, args.figure):
+    for dataset, half, scores in labelled_rows(workspace, args.figure, limit):
         people.add_row(dataset, half, str(scores["n"]), str(scores["accepted"]), str(scores["generated"]),
                        *(f"{100 * scores[key]:.1f}%" for key in ("accuracy", "precision", "recall")))
     console.print(people)

@@ -1,13 +1,41 @@
-"""Shared fixtures: the embedded MNIST sample, a tiny trained model, isolated folders."""
+"""Shared fixtures: the embedded MNIST sample, a tiny trained model, isolated folders.
+
+Under pytest-xdist (README's `-n 2`) each worker is a process with one torch thread, and the tiny
+models are trained once for the whole run, by whichever worker needs one first (`shared_folder`).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 FULL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_configure(config):
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # two workers on two cores: one thread each, and in their subprocesses
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
+def shared_folder(tmp_path_factory, name: str, make: Callable[[Path], object]) -> Path:
+    """A folder made once per test run by `make(folder)`, shared by every xdist worker (one waits for the other)."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's own folder, either way
+    folder = root / "shared" / name
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / ".done").is_file():
+            make(folder)
+            (folder / ".done").touch()
+    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -51,16 +79,26 @@ def full_fashion(shared_data_root):
 
 
 @pytest.fixture(scope="session")
-def tiny_model(sample):
-    """The default CNN trained for 2 quick epochs on the 4,000-image sample (~5 s)."""
+def tiny_model_folder(sample, tmp_path_factory):
+    """The default CNN trained for 2 quick epochs on the 4,000-image sample (~5 s), once per run."""
     from guidance.configs import TrainConfig
+    from guidance.models.store import save_model
     from guidance.training.classifier import train_classifier
 
-    return train_classifier(TrainConfig(epochs=2, lr=1e-2), sample, name="tiny")
+    def make(folder: Path) -> None:
+        save_model(train_classifier(TrainConfig(epochs=2, lr=1e-2), sample, name="tiny"), folder)
+
+    return shared_folder(tmp_path_factory, "tiny", make)
 
 
 @pytest.fixture(scope="session")
-def tiny_model_folder(tiny_model, tmp_path_factory):
-    from guidance.models.store import save_model
+def made_once(tmp_path_factory) -> Callable[[str, Callable[[Path], object]], Path]:
+    """`made_once(name, make)`: shared_folder for the fixtures of other conftest files."""
+    return lambda name, make: shared_folder(tmp_path_factory, name, make)
 
-    return save_model(tiny_model, tmp_path_factory.mktemp("models") / "tiny")
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_folder):
+    from guidance.models.store import load_model
+
+    return load_model(tiny_model_folder)

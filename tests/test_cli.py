@@ -93,6 +93,16 @@ def test_run_refusals_that_need_a_model(tiny_model_folder, tmp_path):
     assert_one_line_error(invoke("run", "--model", tmp_path / "learner.pkl"), "--trust-pickle")
 
 
+def test_an_rgba_start_file_is_said_in_one_line(tiny_model_folder, tmp_path):
+    Image.new("RGBA", (28, 28), (255, 255, 255, 0)).save(tmp_path / "clear.png")
+    result = invoke("run", "--model", tiny_model_folder, "--start", f"file:{tmp_path / 'clear.png'}", "--steps", "2",
+                    "--no-judge", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "100% of its pixels are transparent" in notes[0]
+    assert np.load(tmp_path / "run" / "images.npz")["start"].max() == 0  # transparent white read as black
+
+
 def test_train_refuses_an_existing_out_folder(tmp_path):
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "weights.safetensors").write_bytes(b"mine")

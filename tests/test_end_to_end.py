@@ -1,7 +1,8 @@
 """End to end on the full MNIST set: the README's commands, the write-up replayed.
 
-Marked slow and still run in CI: one full retrain of the standard model (about 30 s) and the
-write-up's resnet34 (about 1 minute); everything else uses the shipped models.
+Marked slow and run in CI, on the shipped models. Two retrain a model and are the release check's
+(`pytest -m train`, docs/tests.md): the standard model's full recipe (about 35 s) and the
+write-up's experiment, which trains its resnet34 first (about 1.5 minutes).
 """
 
 import json
@@ -29,8 +30,9 @@ def data_dir(full_mnist):
     return full_mnist.source.removeprefix("mnist:")
 
 
+@pytest.mark.train
 def test_train_standard_model_then_reuse_it(data_dir):
-    """The one full retrain CI keeps: `guide train` remakes the shipped standard model's quality."""
+    """`guide train` remakes the shipped standard model's quality, then reuses it."""
     first = invoke("train", "--data", data_dir)
     assert "balanced accuracy" in first and "already trained" not in first
     second = invoke("train", "--data", data_dir)
@@ -62,6 +64,7 @@ def test_readme_main_command(data_dir, tmp_path):
     assert "--model standard" in output
 
 
+@pytest.mark.train
 def test_blog_flip_replay(data_dir, tmp_path):
     """The write-up's experiment: a '2' the model is sure is not an 8 becomes '99% 8' while barely changing."""
     invoke("run", "--config", EXPERIMENTS / "blog-flip.toml", "--data", data_dir, "--out", tmp_path / "flip")

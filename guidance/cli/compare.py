@@ -17,6 +17,7 @@ from guidance.cli.options import (
     Verbose,
     check_count,
     console,
+    print_fitted,
     tensorboard_folder,
 )
 
@@ -72,10 +73,10 @@ def _compare(sources, out, batch, seed, sort, data, trust_pickle, verbose, datas
 
 
 def _report_comparison(shell, comparison: Any) -> None:
-    from guidance.runs.tables import COMPARE_COLUMNS, rows_table, with_diffusion_columns
+    from guidance.runs.tables import COMPARE_DROP, COMPARE_VIEW, with_diffusion_columns
 
-    columns = with_diffusion_columns(COMPARE_COLUMNS, comparison.rows)
-    shell.print(rows_table(comparison.rows, columns, title=f"comparison: {comparison.folder}"))
+    print_fitted(shell, comparison.rows, with_diffusion_columns(COMPARE_VIEW, comparison.rows), COMPARE_DROP,
+                 f"comparison: {comparison.folder}", more="compare.csv and compare.json hold every column")
     for note in comparison.notes:
         shell.print(f"[yellow]note:[/] {note}")
     scales = " and scales.png (the guidance-scale sweep)" if (comparison.folder / "scales.png").is_file() else ""

@@ -46,6 +46,22 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def print_fitted(shell, rows: list[dict], columns: list[str], drop_order: list[str], title: str,
+                 more: str, flexible: str | None = None) -> None:
+    """`rows` fitted to the terminal's width, then what was left out and the legend of the verdict cell."""
+    from guidance.runs.tables import fitted_rows_table, header, verdict_legend
+
+    fitted = fitted_rows_table(rows, columns, shell.width, drop_order, title, flexible=flexible)
+    shell.print(fitted.table)
+    notes = []
+    if "verdicts" in fitted.shown and verdict_legend(rows):
+        notes.append(f"verdicts: {verdict_legend(rows)}")
+    if fitted.left_out:
+        notes.append(f"not shown at {shell.width} columns: {', '.join(header(c, short=True) for c in fitted.left_out)} ({more})")
+    for note in notes:
+        shell.print(note, style="dim", soft_wrap=False)
+
+
 class UserErrors:
     """Context manager: GuideError -> one line + exit 1; Ctrl-C -> exit 130."""
 

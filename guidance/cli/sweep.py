@@ -17,6 +17,7 @@ from guidance.cli.options import (
     Verbose,
     console,
     fail,
+    print_fitted,
     tensorboard_folder,
 )
 from guidance.core.registry import did_you_mean
@@ -70,14 +71,15 @@ def _check_plot(sweep, plot: str | None, x: str | None, y: str | None) -> None:
 
 
 def _report_sweep(shell, sweep, outcome: Any, plot: str | None, x: str | None, y: str | None) -> None:
-    from guidance.runs.tables import rows_table
 
     for note in outcome.notes:
         shell.print(f"[yellow]note:[/] {note}")
-    shown = ("p_mean", "reached", "reached_median_step", "generated", "artificial", "flip", "unrealistic", "already", "fd",
-             "recall", "coverage", "c2st", "l2_mean", "wall_s")
+    shown = ["p_mean", "verdicts", "reached", "reached_median_step", "recall", "fd", "c2st", "coverage", "l2_mean",
+             "wall_s"]  # most important first
     columns = ["name", *sweep.axes, "status", *shown]
-    shell.print(rows_table(outcome.rows, columns, title=f"sweep {sweep.name}: {len(outcome.rows)} points, sorted by {outcome.sort}"))
+    print_fitted(shell, outcome.rows, columns, [*reversed(shown), "status"],
+                 f"sweep {sweep.name}: {len(outcome.rows)} points, sorted by {outcome.sort}",
+                 more="sweep.csv and sweep.json hold every column")
     failed = [row for row in outcome.rows if row["status"] == "failed"]
     for row in failed:
         shell.print(f"[red]failed:[/] {row['name']}: {row['error']}")

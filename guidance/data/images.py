@@ -17,15 +17,16 @@ def as_pixels(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).float().div_(255).unsqueeze(1)
 
 
-def load_image_file(path: Path) -> torch.Tensor:
-    """Read an image as a (1, 1, 28, 28) tensor in [0, 1], shrinking exact multiples of 28."""
+def load_image_file(path: Path) -> tuple[torch.Tensor, str | None]:
+    """Read an image as a (1, 1, 28, 28) tensor in [0, 1], shrinking exact multiples of 28; and a note
+    saying what was done on the way (an alpha channel flattened onto black), else None."""
     from PIL import Image, UnidentifiedImageError
 
     if not path.is_file():
         raise StartError(f"start image not found: {path}")
     try:
         with Image.open(path) as opened:
-            image = opened.convert("L")
+            image, note = _greyscale(opened, path)
     except (UnidentifiedImageError, OSError) as error:
         raise StartError(f"cannot read {path} as an image ({error})") from None
     width, height = image.size
@@ -36,4 +37,20 @@ def load_image_file(path: Path) -> torch.Tensor:
         )
     if width != SIZE:
         image = image.resize((SIZE, SIZE), Image.Resampling.BOX)
-    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).view(1, 1, SIZE, SIZE)
+    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).view(1, 1, SIZE, SIZE), note
+
+
+def _greyscale(image, path: Path):
+    """8-bit greyscale; where the image has an alpha channel, transparent pixels become black, MNIST's
+    background (as a viewer shows it on a dark page), and the note says so."""
+    from PIL import Image
+
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if not has_alpha:
+        return image.convert("L"), None
+    grey, alpha = (np.asarray(band, dtype=np.float32) for band in image.convert("LA").split())
+    if alpha.min() == 255:
+        return image.convert("L"), f"{path}: its alpha channel is opaque everywhere and was dropped"
+    flattened = Image.fromarray(np.round(grey * alpha / 255).astype(np.uint8))
+    share = float((alpha < 255).mean())
+    return flattened, f"{path}: {share:.0%} of its pixels are transparent; they were read as black (the background)"

@@ -31,6 +31,7 @@ class Start:
     pixels: torch.Tensor  # (B, 1, 28, 28) float32
     labels: list[str]  # what each image is, e.g. "noise seed 3", "test 2 #0"
     classes: list[int] | None = None  # each image's class, for starts of real images of one class
+    notes: tuple[str, ...] = ()  # what was done to the input on the way, for the user to read
 
 
 StartMaker = Callable[[str, int, int, Callable[[], ImageData]], Start]
@@ -143,7 +144,7 @@ def _test_images(label: int, first: int, spec: str, batch: int, data: ImageData)
 @STARTS.register("file")
 def image_file(argument: str, batch: int, seed: int, data) -> Start:
     """An image file as greyscale; 28x28, or an exact multiple (like the kit's own frames)."""
-    image = load_image_file(Path(argument))
-    return Start(image.expand(batch, -1, -1, -1).clone(), [Path(argument).name] * batch)
+    image, note = load_image_file(Path(argument))
+    return Start(image.expand(batch, -1, -1, -1).clone(), [Path(argument).name] * batch, notes=(note,) if note else ())
 
 

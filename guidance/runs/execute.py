@@ -83,6 +83,7 @@ def execute_loop(experiment: Experiment, out: str | Path | None = None, callback
 
     config, console = experiment.config, experiment.workspace.console
     start = make_start(config.start, config.batch, config.seed, experiment.loader)  # fails before any training
+    say_notes(experiment, start.notes)
     model = experiment.model
     folder, state = _open_folder(experiment, out, resume_from)
     board = tensorboard_log(config, folder)
@@ -133,6 +134,7 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
         from guidance.optimize.starts import make_start
 
         start = make_start(config.start, config.batch, config.seed, experiment.loader)
+        say_notes(experiment, start.notes)
     folder, state = _open_folder(experiment, out, resume_from)
     board = tensorboard_log(config, folder)
     loop_callbacks = _run_callbacks(folder, state, callbacks, board)
@@ -165,6 +167,15 @@ def execute_diffusion(experiment: Experiment, out: str | Path | None = None,
             summary["census"] = digit_census(judge, experiment.data, result.final)
     _close(folder, summary, result, board)
     return RunOutcome(result, summary, folder, classifier or denoiser)
+
+
+def say_notes(experiment: Experiment, notes) -> None:
+    """What was done to the input on the way (an alpha channel flattened), a line each."""
+    from rich.markup import escape
+
+    console = experiment.workspace.console
+    for note in notes if console is not None else ():
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)  # one line, however long the path
 
 
 def diffusion_claim(classifier, images) -> tuple[Any, list[float]]:

@@ -203,11 +203,13 @@ def write_run(folder: Path, summary: dict[str, Any], result) -> None:
     write_atomically(folder / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
 
 
-def load_images_to_judge(path: str | Path) -> np.ndarray:
-    """Images to judge from an .npz, a folder of PNGs, or a run folder: float32 (B, 28, 28) in [0, 1]."""
+def load_images_to_judge(path: str | Path) -> tuple[np.ndarray, list[str]]:
+    """Images to judge from an .npz, a folder of PNGs, or a run folder: float32 (B, 28, 28) in [0, 1];
+    and notes on what was read and how (which array of an .npz, alpha channels flattened)."""
     from guidance.data.images import load_image_file
 
     path = Path(path)
+    notes: list[str] = []
     if is_run_folder(path) or (path / "images.npz").is_file():
         images = load_images(path)["final"]  # a run folder
     elif path.is_dir():
@@ -215,16 +217,22 @@ def load_images_to_judge(path: str | Path) -> np.ndarray:
         if not files:
             raise RunFolderError(f"{path} holds no images (.png, .jpg, .bmp) and is not a run folder")
         _same_size(files)
-        images = np.stack([_image_file(file, load_image_file) for file in files])
+        loaded = [_image_file(file, load_image_file) for file in files]
+        images = np.stack([image for image, _ in loaded])
+        flattened = [note for _, note in loaded if note]
+        if flattened:
+            notes.append(f"{len(flattened)} of {len(files)} images have an alpha channel: transparent pixels were "
+                         f"read as black, the background (the first: {flattened[0]})")
     elif path.suffix == ".npz" and path.is_file():
-        images = _npz_images(path)
+        images, note = _npz_images(path)
+        notes += [note] if note else []
     else:
         raise RunFolderError(f"{path} is not a run folder, a folder of images or an .npz file")
     bad = ~np.isfinite(images).reshape(len(images), -1).all(axis=1)
     if bad.any():
         raise RunFolderError(f"{path}: {int(bad.sum())} of {len(images)} images hold NaN or infinite pixels "
                              f"(the first is #{int(bad.argmax())}); nothing to judge there")
-    return images
+    return images, notes
 
 
 PIXEL_SLACK = 1e-3  # float round-off around [0, 1] that is clipped without a word
@@ -264,19 +272,24 @@ def _image_file(path: Path, loader) -> np.ndarray:
     with Image.open(path) as image:
         if image.mode not in ("L", "LA", "RGB", "RGBA", "P"):
             raise StartError(f"{path} has image mode {image.mode}; use 8-bit greyscale or RGB")
-    return loader(path)[0, 0].numpy()
+    image, note = loader(path)
+    return image[0, 0].numpy(), note
 
 
-def _npz_images(path: Path) -> np.ndarray:
+def _npz_images(path: Path) -> tuple[np.ndarray, str | None]:
+    """The images of an .npz: its 'final' array (as a run saves it), else 'images', else its only array,
+    said in the note; several arrays and neither name: refused, naming them."""
     import zipfile
 
-
+    note = None
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = archive.files
             key = next((k for k in ("final", "images") if k in names), names[0] if len(names) == 1 else None)
             if key is None:
                 raise RunFolderError(f"{path} holds {names or 'no arrays'}; expected 'final' or 'images'")
+            if key not in ("final", "images"):
+                note = f"{path}: judged its only array, '{key}' (no 'final' or 'images' array in it)"
             images = archive[key]
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         raise RunFolderError(f"{path} is not a readable .npz ({error})") from None
@@ -285,5 +298,5 @@ def _npz_images(path: Path) -> np.ndarray:
     if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
         raise RunFolderError(f"{path}: '{key}' has shape {images.shape}; expected (B, 28, 28)")
     if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255
-    return images.astype(np.float32)
+        return images.astype(np.float32) / 255, note
+    return images.astype(np.float32), note

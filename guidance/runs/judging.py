@@ -59,7 +59,9 @@ def judge_path(
     from guidance.verdicts.judge import verdict_counts
 
     path = Path(path)
-    pixels, note = pixels_in_range(load_images_to_judge(path), path)
+    loaded, notes = load_images_to_judge(path)
+    pixels, note = pixels_in_range(loaded, path)
+    notes += [note] if note else []
     images = torch.from_numpy(pixels).unsqueeze(1)
     config, run_p, starts = RunConfig(dataset=dataset or DEFAULT_DATASET), None, None
     summary: dict[str, Any] = {}
@@ -89,7 +91,7 @@ def judge_path(
         guided = experiment.model
     verdicts, measures = judge_batch(experiment, images, guided, run_p, starts)
     return Judgement(str(path), config.dataset, config.target, experiment.target_name, verdicts,
-                     verdict_counts(verdicts), measures, [note] if note else [])
+                     verdict_counts(verdicts), measures, notes)
 
 
 def check_verdict_file(path: str | Path) -> Path:

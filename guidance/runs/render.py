@@ -172,7 +172,7 @@ def _half_block_style(top: int, bottom: int) -> Style:
 
 def image_row(images: list[np.ndarray], captions: list[str]) -> Table:
     """Several terminal images side by side, each with a caption underneath."""
-    table = Table.grid(padding=(0, 2))
+    table = Table.grid(padding=(0, FRAME_GAP))
     for _ in images:
         table.add_column(justify="center")
     table.add_row(*[terminal_image(image) for image in images])
@@ -205,7 +205,8 @@ def verdict_table(
 
     table = Table(title=f"verdicts for {title}", title_justify="left", box=box.SIMPLE_HEAD, caption_justify="left")
     for header in ("#", f"p({target})", "saved", "judge sees", "critic", "feat.", "NN", "verdict"):
-        table.add_column(header, justify="left" if header == "verdict" else "right")
+        table.add_column(header, justify="left" if header == "verdict" else "right", overflow="fold",
+                         no_wrap=header == "verdict")
     shown = verdicts if limit is None else verdicts[:limit]
     for i, verdict in enumerate(shown):
         table.add_row(
@@ -234,7 +235,7 @@ def config_table(config: dict[str, Any], title: str = "config") -> Table:
     items = [f"[bold]{key}[/] = {value!r}" for key, value in config.items()]
     per_row = 3
     for _ in range(per_row):
-        table.add_column()
+        table.add_column(overflow="fold")  # a long value (a model path) wraps, never loses letters
     for i in range(0, len(items), per_row):
         table.add_row(*items[i : i + per_row], *[""] * (per_row - len(items[i : i + per_row])))
     table.title, table.title_justify = title, "left"
@@ -252,15 +253,24 @@ def log_table(log: list[dict[str, Any]], limit: int = 12) -> Table:
     where = [("lr", "lr", ".4g")] if "lr" in (log[0] if log else {"lr": 0}) else [
         ("timestep", "timestep", "d"), ("noise_level", "noise", ".3f")]
     for header in ("step", *[name for _, name, _ in where], "loss", "p(target)", *[t.removeprefix("term_") for t in terms]):
-        table.add_column(header, justify="right")
+        table.add_column(header, justify="right", overflow="fold")
     for row in shown:
         table.add_row(str(row["step"]), *[format(row[key], spec) for key, _, spec in where], f"{row['loss']:.5g}",
                       f"{row['p_target']:.4f}", *[f"{row[t]:.4g}" for t in terms])
     return table
 
 
+FRAME_GAP = 2  # columns between two terminal images (image_row's padding)
+
+
+def frames_per_row(width: int) -> int:
+    """How many 28-column terminal images fit side by side in `width` columns (at least one)."""
+    return max(1, (width + FRAME_GAP) // (28 + FRAME_GAP))
+
+
 def pick_frames(steps: list[int], wanted: str | None, most: int = 6) -> list[int]:
-    """Indices of the snapshots to draw: 'all', a list of steps '0,100,500', or up to `most` evenly spaced."""
+    """Indices of the snapshots to draw: 'all', a list of steps '0,100,500', or up to `most` evenly
+    spaced, always the first and the last."""
     if wanted == "all":
         return list(range(len(steps)))
     if wanted:
@@ -273,16 +283,22 @@ def pick_frames(steps: list[int], wanted: str | None, most: int = 6) -> list[int
                 raise ConfigError(f"--frames: no snapshot at step '{part}'; this run has steps {', '.join(map(str, steps))}")
             indices.append(steps.index(int(part)))
         return indices
+    most = max(2, most)
     if len(steps) <= most:
         return list(range(len(steps)))
     return sorted({round(i * (len(steps) - 1) / (most - 1)) for i in range(most)})
 
 
-def frames_view(frames: np.ndarray, steps: list[int], indices: list[int], images: list[int], labels: list[str]) -> Table:
-    """For each chosen image, its chosen snapshots side by side as terminal images."""
+def frames_view(frames: np.ndarray, steps: list[int], indices: list[int], images: list[int], labels: list[str],
+                per_row: int | None = None) -> Table:
+    """For each chosen image, its chosen snapshots side by side as terminal images, `per_row` to a
+    line of images (the rest on the lines below), so no frame is ever cut at the terminal's edge."""
+    per_row = per_row or len(indices) or 1
     table = Table.grid(padding=(1, 0))
     table.add_column()
     for image in images:
         table.add_row(Text(labels[image], style="bold"))
-        table.add_row(image_row([frames[i, image] for i in indices], [f"step {steps[i]}" for i in indices]))
+        for first in range(0, len(indices), per_row):
+            shown = indices[first:first + per_row]
+            table.add_row(image_row([frames[i, image] for i in shown], [f"step {steps[i]}" for i in shown]))
     return table

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import statistics
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,24 @@ COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "reached
 LIST_COLUMNS = ["name", "date", "model", "target", "start", "steps", "status", "p_mean", *VERDICT_NAMES, "folder"]
 DIFFUSION_COLUMNS = ("guidance", "scale")  # shown after the model when a diffusion run is among the rows
 
+# Cells made from several values of a row, for the terminal's narrow views (never in CSV or JSON).
+DERIVED = {"when": "when", "verdicts": "verdicts", "target_short": "target"}
+VERDICT_SHORT = {"generated": "gen", "artificial": "art", "flip": "flip", "unchanged": "unch", "already": "alr",
+                 "unrealistic": "unreal"}
+SHORT_HEADERS = {"p_mean": "p mean", "wall_s": "s"}
+# The terminal's views at any width from 80 columns: one line a run; the least important columns go first.
+LIST_VIEW = ["name", "when", "model", "target_short", "start", "steps", "status", "verdicts", "p_mean", "folder"]
+LIST_DROP = ["scale", "guidance", "when", "folder", "start", "model", "steps", "target_short", "p_mean", "status"]
+COMPARE_VIEW = ["name", "model", "start", "loss", "steps", "p_mean", "reached", "verdicts", "fd", "recall",
+                "coverage", "c2st", "l2_mean", "wall_s"]
+COMPARE_DROP = ["wall_s", "l2_mean", "coverage", "c2st", "loss", "start", "fd", "reached", "steps", "scale", "model",
+                "recall", "guidance", "p_mean"]
+
 
 def with_diffusion_columns(columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
     """`columns` plus guidance and scale (after the model) when some row is a diffusion run."""
     if not any(row.get("guidance") for row in rows):
-        return columns
+        return list(columns)
     at = columns.index("model") + 1 if "model" in columns else 1
     return [*columns[:at], *DIFFUSION_COLUMNS, *[c for c in columns[at:] if c not in DIFFUSION_COLUMNS]]
 
@@ -178,16 +192,77 @@ def format_cell(column: str, value: Any) -> str:
     return str(value)
 
 
+def verdict_cell(row: dict[str, Any]) -> str:
+    """A run's verdict counts in one short cell: '58 gen 4 art 2 flip'; '-' for an unjudged run."""
+    counts = [(row.get(name), short) for name, short in VERDICT_SHORT.items()]
+    if all(n is None for n, _ in counts):
+        return "-"
+    return " ".join(f"{n} {short}" for n, short in counts if n) or "0"
+
+
+AGE_UNITS = ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (30 * 86400, 86400, "d"))  # (below, unit, name)
+
+
+def age(date: str | None, now: float | None = None) -> str:
+    """'12s ago', '5m ago', '3h ago', '2d ago' for a 'YYYY-MM-DD HH:MM[:SS]' local time; older: the date."""
+    if not date:
+        return "-"
+    try:
+        stamp = time.mktime(time.strptime(date[:16], "%Y-%m-%d %H:%M"))
+    except ValueError:
+        return str(date)
+    seconds = max(0.0, (time.time() if now is None else now) - stamp)
+    for below, unit, name in AGE_UNITS:
+        if seconds < below:
+            return f"{int(seconds // unit)}{name} ago"
+    return date[:10]
+
+
+def cell_text(row: dict[str, Any], column: str) -> str:
+    """What the terminal shows in a column: a stored value formatted, or a derived cell."""
+    if column == "verdicts":
+        return verdict_cell(row)
+    if column == "when":
+        return age(row.get("date"))
+    if column == "target_short":  # 'fashion-mnist sneaker' -> 'sneaker' (MNIST's targets are digits)
+        return str(row["target"]).split(" ", 1)[-1] if row.get("target") else "-"
+    return format_cell(column, row.get(column))
+
+
+def header(column: str, short: bool = False) -> str:
+    """A column's heading; `short` for the narrow views. A sweep axis shows under its own name."""
+    return (short and SHORT_HEADERS.get(column)) or DERIVED.get(column) or COLUMNS.get(column, column)
+
+
+def is_numeric(column: str) -> bool:
+    return column not in TEXT_COLUMNS and column not in DERIVED
+
+
+def verdict_legend(rows: list[dict[str, Any]]) -> str:
+    """'gen = generated, art = artificial': the short names that appear in `rows`."""
+    used = [name for name in VERDICT_SHORT if any(row.get(name) for row in rows) and VERDICT_SHORT[name] != name]
+    return ", ".join(f"{VERDICT_SHORT[name]} = {name}" for name in used)
+
+
 def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str = ""):
-    """A rich Table of `rows` with the given columns."""
+    """A rich Table of `rows` with every given column, each cell whole (``--wide``)."""
     from rich.table import Table
 
     table = Table(title=title or None, title_justify="left")
-    for column in columns:  # a column the table does not know (a sweep axis) shows under its own name
-        table.add_column(COLUMNS.get(column, column), justify="left" if column in TEXT_COLUMNS else "right")
+    for column in columns:
+        table.add_column(header(column), justify="right" if is_numeric(column) else "left", no_wrap=True)
     for row in rows:
-        table.add_row(*(format_cell(column, row.get(column)) for column in columns))
+        table.add_row(*(cell_text(row, column) for column in columns))
     return table
+
+
+def fitted_rows_table(rows: list[dict[str, Any]], columns: list[str], width: int, drop_order: list[str],
+                      title: str = "", flexible: str | None = None):
+    """`rows` in a table `width` columns wide at most: see guidance/runs/fitting.py."""
+    from guidance.runs.fitting import fit_table
+
+    return fit_table(rows, columns, width, headers={c: header(c, short=True) for c in columns}, cell=cell_text,
+                     right=is_numeric, drop_order=drop_order, flexible=flexible, title=title)
 
 
 def write_rows(folder: Path, stem: str, rows: list[dict[str, Any]], first: tuple[str, ...] = ()) -> None:

@@ -293,6 +293,7 @@ def test_configs_check_their_values():
     assert DenoiserConfig().cache_key() != DenoiserConfig(epochs=1).cache_key()
 
 
+@pytest.mark.train
 def test_guide_train_makes_both_diffusion_models(tmp_path):
     """`guide train --preset denoiser | noisy` writes a model folder the sampler loads, and reports its test metrics."""
     from guidance.diffusion.classifier import load_noisy_classifier
@@ -304,6 +305,9 @@ def test_guide_train_makes_both_diffusion_models(tmp_path):
     noisy = invoke("train", "--preset", "noisy", "--target", "3", "--epochs", "1", "--train-limit", "512", "--out", tmp_path / "n")
     assert noisy.exit_code == 0, noisy.output
     assert "3 vs rest" in noisy.output and load_noisy_classifier(tmp_path / "n", 3).class_names == ["3", "not_3"]
+
+
+def test_guide_train_refuses_a_target_for_the_denoiser_and_a_misspelt_preset():
     one_line_error(invoke("train", "--preset", "denoiser", "--target", "3"), "the denoiser learns every class")
     one_line_error(invoke("train", "--preset", "denoisr"), "did you mean 'denoiser'")
 

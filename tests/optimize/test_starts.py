@@ -76,3 +76,18 @@ def test_a_class_gaussian_start_without_training_images_is_refused(sample):
                                 train_labels=sample.train_labels[sample.train_labels != 8])
     with pytest.raises(StartError, match="0 training images of 8"):
         make_start("gauss:8", 2, 0, data=lambda: empty)
+
+
+def test_an_alpha_channel_is_flattened_onto_black_and_said(tmp_path):
+    grey = np.full((28, 28), 200, dtype=np.uint8)
+    alpha = np.zeros((28, 28), dtype=np.uint8)
+    alpha[:, 14:] = 255  # the left half transparent
+    Image.fromarray(np.stack([grey, grey, grey, alpha], axis=-1), "RGBA").save(tmp_path / "half.png")
+    start = make_start(f"file:{tmp_path / 'half.png'}", 1, 0, data=None)
+    assert start.pixels[0, 0, :, :14].max() == 0 and torch.allclose(start.pixels[0, 0, :, 14:], torch.tensor(200 / 255))
+    assert len(start.notes) == 1 and "50% of its pixels are transparent" in start.notes[0]
+    Image.fromarray(np.stack([grey, grey, grey, np.full_like(grey, 255)], axis=-1), "RGBA").save(tmp_path / "opaque.png")
+    opaque = make_start(f"file:{tmp_path / 'opaque.png'}", 1, 0, data=None)
+    assert "opaque everywhere" in opaque.notes[0] and torch.allclose(opaque.pixels, torch.tensor(200 / 255))
+    Image.fromarray(grey).save(tmp_path / "plain.png")
+    assert make_start(f"file:{tmp_path / 'plain.png'}", 1, 0, data=None).notes == ()

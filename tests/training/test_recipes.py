@@ -1,9 +1,10 @@
 """Each shipped model's recipe still reaches its floor, and the shipped weights are what their metrics say.
 
-Marked slow (about two minutes on 2 cores): the recipes train on a 10,000-image subset of the full
-data set with fewer epochs, against floors measured that way (with margin); the full recipes'
-figures are in the shipped metrics.json files and README. MNIST's models are for the 8,
-Fashion-MNIST's for the sneaker.
+The floors are the release check (`pytest -m train`, about two minutes on 2 cores): the recipes train
+on a 10,000-image subset of the full data set with fewer epochs, against floors measured that way
+(with margin); the full recipes' figures are in the shipped metrics.json files and README. The
+shipped weights' checks are slow and run in CI (tests/training/test_smoke.py runs every recipe
+briefly there). MNIST's models are for the 8, Fashion-MNIST's for the sneaker.
 """
 
 import json
@@ -59,6 +60,7 @@ def datasets(full_mnist, full_fashion):
     return {"mnist": full_mnist, "fashion-mnist": full_fashion}
 
 
+@pytest.mark.train
 @pytest.mark.parametrize("dataset, name", sorted(RECIPES))
 def test_recipe_on_a_subset_reaches_its_floor(dataset, name, datasets):
     subset, floors = RECIPES[dataset, name]

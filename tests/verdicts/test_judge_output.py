@@ -66,3 +66,13 @@ def test_pixels_of_0_to_255_are_rescaled_with_a_notice_and_others_refused(tmp_pa
     path = tmp_path / "wide.npz"
     np.savez(path, images=np.full((2, 28, 28), 300.0, dtype=np.float32))
     one_line_error(invoke("judge", path), "pixels run from 300 to 300")
+
+
+def test_an_npz_without_final_or_images_says_which_array_it_judged(tmp_path, sample):
+    path = tmp_path / "digits.npz"
+    np.savez(path, eights=sample.test_digits(8)[:12])
+    result = invoke("judge", path, "--target", "8")
+    assert result.exit_code == 0, result.output
+    assert "judged its only array, 'eights'" in result.output.replace("\n", " ")
+    np.savez(tmp_path / "two.npz", a=sample.test_digits(8)[:2], b=sample.test_digits(3)[:2])
+    one_line_error(invoke("judge", tmp_path / "two.npz"), "expected 'final' or 'images'")

@@ -92,10 +92,11 @@ def test_images_to_judge_from_folders_and_npz(tmp_path):
     folder.mkdir()
     for i in range(3):
         Image.fromarray(pixels).save(folder / f"{i}.png")
-    assert load_images_to_judge(folder).shape == (3, 28, 28)
+    images, notes = load_images_to_judge(folder)
+    assert images.shape == (3, 28, 28) and notes == []
     np.savez(tmp_path / "u8.npz", images=np.stack([pixels] * 2))
-    loaded = load_images_to_judge(tmp_path / "u8.npz")
-    assert loaded.dtype == np.float32 and np.allclose(loaded[0] * 255, pixels)
+    loaded, notes = load_images_to_judge(tmp_path / "u8.npz")
+    assert loaded.dtype == np.float32 and np.allclose(loaded[0] * 255, pixels) and notes == []
 
 
 @pytest.mark.parametrize("case, message", [
