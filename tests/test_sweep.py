@@ -42,6 +42,19 @@ def test_sweep_runs_resumes_and_matches_guide_run(tiny_model_folder, tmp_path):
     assert filecmp.cmp(point / "images.npz", tmp_path / "alone" / "images.npz", shallow=False)
 
 
+def test_a_sweep_in_this_process_leaves_torchs_thread_count_as_it_was(tiny_model_folder, tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        path = write_sweep(tmp_path / "s.toml", tiny_model_folder, 'lr = [0.1, 0.3]\n')
+        assert invoke("sweep", path, "--out", tmp_path / "sw", "--workers", "1").exit_code == 0
+        assert torch.get_num_threads() == 1  # a point may use the machine's threads, the caller keeps its own
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_a_failed_point_is_recorded_and_the_others_run(tiny_model_folder, tmp_path):
     path = write_sweep(tmp_path / "s.toml", tiny_model_folder, f'model = [{json.dumps(str(tiny_model_folder))}, "no/such/model"]\n')
     result = invoke("sweep", path, "--out", tmp_path / "sw", "--workers", "1")

@@ -31,6 +31,7 @@ def run_point(config: dict[str, Any], folder: str, data_dir: str | None, threads
     from guidance.runs.execute import execute, resume_run
     from guidance.runs.folders import CHECKPOINT
 
+    caller_threads = torch.get_num_threads()  # a point run in the caller's own process leaves it as it was
     torch.set_num_threads(threads)
     started = time.perf_counter()
     try:
@@ -46,6 +47,8 @@ def run_point(config: dict[str, Any], folder: str, data_dir: str | None, threads
         status, message = "failed", str(error)
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / "error.txt").write_text(message + "\n")
+    finally:
+        torch.set_num_threads(caller_threads)
     import resource
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
