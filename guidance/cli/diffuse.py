@@ -81,5 +81,5 @@ def report_diffusion(shell, outcome: Any) -> None:
     pictures = [result.final[i, 0].numpy() for i in range(shown)]
     captions = [f"#{i} p={summary['images'][i]['p_target']:.2f}" for i in range(shown)]
     shell.print(image_row(pictures, captions))
-    shell.print(f"saved to {folder}")
+    shell.print(f"saved to {folder}", soft_wrap=True)  # a path stays one string to copy
     exit_if_stopped(summary, folder, "sampling step")

@@ -36,7 +36,7 @@ def judge(
                 model, folder, reused = train_model(recipe(dataset or DEFAULT_DATASET), data_dir=data,
                                                     console=shell, name=name)
                 if reused:
-                    shell.print(f"the {name} is already trained: {folder}")
+                    shell.print(f"the {name} is already trained: {folder}", soft_wrap=True)  # a path stays one string to copy
                 shell.print(train_table(model.info, str(folder)))
             return
         from guidance.api import judge_path

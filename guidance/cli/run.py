@@ -101,7 +101,7 @@ def report_run(shell, outcome: Any) -> None:
         pictures += [images.start[i, 0].numpy(), images.final[i, 0].numpy()]
         captions += [f"#{i} start", f"#{i} final p={summary['images'][i]['p_target']:.3f}"]
     shell.print(image_row(pictures, captions))
-    shell.print(f"saved to {folder}")
+    shell.print(f"saved to {folder}", soft_wrap=True)  # a path stays one string to copy
     if summary["config"]["model"] == DEFAULT_MODEL and summary["status"] != "nan":
         shell.print("[dim]the adversarial flip instead: add --model standard (a plain CNN), or replay the "
                     "write-up with --config experiments/blog-flip.toml[/]")

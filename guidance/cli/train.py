@@ -59,7 +59,7 @@ def train(
         from guidance.runs.render import train_table
 
         if reused:
-            shell.print(f"already trained with this config: reusing {folder}")
+            shell.print(f"already trained with this config: reusing {folder}", soft_wrap=True)  # a path stays one string to copy
         shell.print(train_table(model.info, str(folder)))
 
 
@@ -77,5 +77,5 @@ def _train_diffusion(preset, dataset, target, epochs, lr, batch_size, seed, trai
     shell = console()
     info, folder, reused = train_diffusion(config, out=out, data_dir=data, console=shell)
     if reused:
-        shell.print(f"already trained with this config: reusing {folder}")
+        shell.print(f"already trained with this config: reusing {folder}", soft_wrap=True)  # a path stays one string to copy
     shell.print(diffusion_train_table(info, str(folder)))

@@ -55,7 +55,8 @@ def fit_table(
     if flexible in keep:
         others = natural_width(_table(rows, [c for c in keep if c != flexible], cells, headers, right, title))
         widest = max(len(headers.get(flexible, flexible)), *(len(str(c)) for c in full))
-        cells[flexible] = [shorten_left(str(c), min(width - others - GAP, widest)) for c in full]
+        room = max(width - others - GAP, 2)  # never below "…x", even when nothing else could go
+        cells[flexible] = [shorten_left(str(c), min(room, widest)) for c in full]
     table = _table(rows, keep, cells, headers, right, title)
     return FittedTable(table, keep, [column for column in columns if column not in keep])
 
