@@ -59,7 +59,7 @@ def print_fitted(shell, rows: list[dict], columns: list[str], drop_order: list[s
     if fitted.left_out:
         notes.append(f"not shown at {shell.width} columns: {', '.join(header(c, short=True) for c in fitted.left_out)} ({more})")
     for note in notes:
-        shell.print(note, style="dim", soft_wrap=False)
+        shell.print(note, style="dim")
 
 
 class UserErrors:
