@@ -3,8 +3,10 @@
     python bench/bench_browse.py [--quick]
 
 Target (issue 6): both answer in <= 1.5 s, and neither imports torch or fastai.
-The 100 runs are copies of the four committed showcase runs (results/showcase/runs).
-No config default counts here: `guide list` and `guide show` only read what the run folders hold.
+The 100 runs are copies of the committed showcase runs (results/showcase/runs).
+No config default counts here: `guide list` and `guide show` only read what the run folders hold. The
+views' own defaults do: `guide list` prints the columns that fit (80 in a pipe; `--wide` all of them)
+and `guide show` as many frames as fit, so a wider default view costs more.
 --quick: 8 runs, each command once; checks that the script runs and prints its table.
 """
 

@@ -35,13 +35,12 @@ from rich.table import Table
 from guidance.api import diffuse, run_experiment
 from guidance.configs import DiffuseConfig, RunConfig
 from guidance.resolve import Workspace
+from guidance.verdicts.names import VERDICT_SHORT
 from guidance.verdicts.realism import stray_specks
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "diffusion"
 SHIPPED_DENOISER = ROOT / "guidance" / "models" / "shipped" / "denoiser"
-SHORT = {"generated": "gen", "artificial": "art", "flip": "flip", "unchanged": "unch", "already": "already",
-         "unrealistic": "unreal"}
 
 
 def specks(images: torch.Tensor) -> float:
@@ -140,7 +139,7 @@ def from_two(workspace: Workspace, scratch: Path, out: Path, quick: bool) -> Non
     for row, (label, finals, summary) in zip(axes[1:], rows):
         for axis, image, record in zip(row, finals, summary["images"]):
             axis.imshow(image[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            axis.set_title(f"{SHORT[record['verdict']]} p2={record.get('judge_p_start', 0):.2f}", fontsize=7)
+            axis.set_title(f"{VERDICT_SHORT[record['verdict']]} p2={record.get('judge_p_start', 0):.2f}", fontsize=7)
         row[0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
     for axis in axes.flat:
         axis.set_xticks([]), axis.set_yticks([])

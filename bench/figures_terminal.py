@@ -7,6 +7,8 @@ the given width, on copies of the committed showcase runs (results/showcase/runs
 captured with its colours (`tmux capture-pane -e`) and saved as SVG by rich (VIEW-WIDTH.svg).
 It prints a table of each capture's widest line, so a view that overflows its pane shows.
 Needs tmux. --quick: the `guide list` view at 80 columns only, into a temporary folder.
+The pictures show the views' defaults: `guide list` without `--wide`, `guide show` with its frames
+fitted to the width and `--images 1`, `guide judge` with its first 32 rows.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rich.text import Text
 REPO = Path(__file__).resolve().parents[1]
 SHOWCASE = REPO / "results" / "showcase" / "runs"
 GUIDE = [sys.executable, "-m", "guidance"]
+TMUX = ["tmux", "-L", "guide-figures", "-f", "/dev/null"]  # a server of its own: this environment, no user config
 
 
 def views(root: Path) -> dict[str, list[str]]:
@@ -45,16 +48,16 @@ def capture(command: list[str], width: int, cwd: Path) -> str:
     done = Path(tempfile.mkstemp(suffix=".done")[1])
     done.unlink()
     shell = " ".join(map(_quote, command)) + f"; touch {done}; sleep 600"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", "300", "-c", str(cwd),
+    subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", str(width), "-y", "300", "-c", str(cwd),
                     shell], check=True)
     try:
         deadline = time.monotonic() + 300
         while not done.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
-        screen = subprocess.run(["tmux", "capture-pane", "-p", "-e", "-J", "-t", session, "-S", "-"],
+        screen = subprocess.run([*TMUX, "capture-pane", "-p", "-e", "-J", "-t", session, "-S", "-"],
                                 capture_output=True, text=True, check=True).stdout
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
         done.unlink(missing_ok=True)
     return screen.rstrip() + "\n"
 

@@ -23,6 +23,17 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The release check's tests (marked train) run only when the -m expression names them, so that
+    `-m slow` or `-m "not slow"` never brings back an hour of training."""
+    if "train" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("train") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("train")])
+        items[:] = kept
+
+
 def shared_folder(tmp_path_factory, name: str, make: Callable[[Path], object]) -> Path:
     """A folder made once per test run by `make(folder)`, shared by every xdist worker (one waits for the other)."""
     from filelock import FileLock

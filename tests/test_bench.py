@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each starts the kit in a subprocess, most on the full data sets
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SCRIPTS = sorted([*BENCH.glob("bench_*.py"), *BENCH.glob("figures_*.py")])
 WITHOUT_FULL_DATA = {"bench_browse", "bench_cli", "bench_loop", "figures_terminal"}  # the rest read full MNIST or Fashion-MNIST

@@ -45,12 +45,15 @@ def test_sweep_runs_resumes_and_matches_guide_run(tiny_model_folder, tmp_path):
 def test_a_sweep_in_this_process_leaves_torchs_thread_count_as_it_was(tiny_model_folder, tmp_path):
     import torch
 
+    from guidance.sweep.workers import worker_threads
+
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    mine = worker_threads(1) + 1  # not what a one-worker sweep sets its points to
+    torch.set_num_threads(mine)
     try:
         path = write_sweep(tmp_path / "s.toml", tiny_model_folder, 'lr = [0.1, 0.3]\n')
         assert invoke("sweep", path, "--out", tmp_path / "sw", "--workers", "1").exit_code == 0
-        assert torch.get_num_threads() == 1  # a point may use the machine's threads, the caller keeps its own
+        assert torch.get_num_threads() == mine  # a point may use the machine's threads, the caller keeps its own
     finally:
         torch.set_num_threads(before)
 

@@ -49,8 +49,10 @@ def judge(
             path, model=model, target=target, threshold=threshold, judge_folder=judge_dir,
             data_dir=data, trust_pickle=trust_pickle, console=shell, dataset=dataset,
         )
+        from rich.markup import escape
+
         for note in judgement.notes:
-            shell.print(f"[yellow]note:[/] {note}", highlight=False)
+            shell.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)  # one line, a path whole
         shell.print(verdict_table(judgement.source, judgement.verdicts, judgement.counts, judgement.target_name,
                                   judgement.set_metrics, limit=None if show_all else 32))
         if out is not None:

@@ -53,9 +53,9 @@ def print_fitted(shell, rows: list[dict], columns: list[str], drop_order: list[s
 
     fitted = fitted_rows_table(rows, columns, shell.width, drop_order, title, flexible=flexible)
     shell.print(fitted.table)
-    notes = []
-    if "verdicts" in fitted.shown and verdict_legend(rows):
-        notes.append(f"verdicts: {verdict_legend(rows)}")
+    notes, legend = [], verdict_legend(rows)
+    if "verdicts" in fitted.shown and legend:
+        notes.append(f"verdicts: {legend}")
     if fitted.left_out:
         notes.append(f"not shown at {shell.width} columns: {', '.join(header(c, short=True) for c in fitted.left_out)} ({more})")
     for note in notes:

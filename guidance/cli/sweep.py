@@ -71,7 +71,6 @@ def _check_plot(sweep, plot: str | None, x: str | None, y: str | None) -> None:
 
 
 def _report_sweep(shell, sweep, outcome: Any, plot: str | None, x: str | None, y: str | None) -> None:
-
     for note in outcome.notes:
         shell.print(f"[yellow]note:[/] {note}")
     shown = ["p_mean", "verdicts", "reached", "reached_median_step", "recall", "fd", "c2st", "coverage", "l2_mean",

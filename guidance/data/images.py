@@ -41,16 +41,17 @@ def load_image_file(path: Path) -> tuple[torch.Tensor, str | None]:
 
 
 def _greyscale(image, path: Path):
-    """8-bit greyscale; where the image has an alpha channel, transparent pixels become black, MNIST's
-    background (as a viewer shows it on a dark page), and the note says so."""
+    """8-bit greyscale; where the image has transparent pixels, they are laid on black, MNIST's background
+    (as a viewer shows it on a dark page), and the note says so."""
     from PIL import Image
 
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     if not has_alpha:
         return image.convert("L"), None
     grey, alpha = (np.asarray(band, dtype=np.float32) for band in image.convert("LA").split())
-    if alpha.min() == 255:
-        return image.convert("L"), f"{path}: its alpha channel is opaque everywhere and was dropped"
+    if alpha.min() == 255:  # opaque everywhere: dropping it changes nothing
+        return image.convert("L"), None
     flattened = Image.fromarray(np.round(grey * alpha / 255).astype(np.uint8))
-    share = float((alpha < 255).mean())
-    return flattened, f"{path}: {share:.0%} of its pixels are transparent; they were read as black (the background)"
+    clear = int((alpha < 255).sum())
+    return flattened, (f"{path}: {clear} of its {alpha.size} pixels are (partly) transparent; they were read "
+                       "against black, the background")

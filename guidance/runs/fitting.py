@@ -25,7 +25,7 @@ FLEXIBLE_WANTED = 24  # a folder is worth this much room before the columns afte
 class FittedTable:
     table: Table
     shown: list[str]  # the columns printed, in order
-    left_out: list[str]  # the columns that did not fit, most important first
+    left_out: list[str]  # the columns that did not fit (or said nothing: every cell '-'), in column order
 
 
 def shorten_left(text: str, width: int) -> str:
@@ -40,21 +40,24 @@ def fit_table(
 ) -> FittedTable:
     """The widest table of `rows` that fits `width` columns.
 
-    Columns in `drop_order` are left out first to last until the table fits; the others always
-    stay (a first column wider than the terminal folds onto a second line rather than lose letters).
+    Columns in `drop_order` whose every cell is '-' go first; then the others in `drop_order`, first to
+    last, until the table fits. The rest always stay: where they alone are wider than the terminal,
+    their cells wrap onto a second line rather than lose letters.
     `flexible` (in `drop_order` too) counts as FLEXIBLE_WANTED wide at most while columns are chosen,
     then takes the width that remains, shortened from the left.
     """
     cells = {column: [cell(row, column) for row in rows] for column in columns}
+    full = cells.get(flexible, [])
     if flexible in cells:  # while choosing columns, the flexible one counts as FLEXIBLE_WANTED wide at most
-        full, cells[flexible] = cells[flexible], [shorten_left(str(c), FLEXIBLE_WANTED) for c in cells[flexible]]
-    keep = list(columns)
+        cells[flexible] = [shorten_left(str(c), FLEXIBLE_WANTED) for c in full]
+    empty = [column for column in drop_order if column in cells and all(str(c) == "-" for c in cells[column])]
+    keep = [column for column in columns if column not in empty]
     dropping = [column for column in drop_order if column in keep]
     while natural_width(_table(rows, keep, cells, headers, right, title)) > width and dropping:
         keep.remove(dropping.pop(0))
     if flexible in keep:
         others = natural_width(_table(rows, [c for c in keep if c != flexible], cells, headers, right, title))
-        widest = max(len(headers.get(flexible, flexible)), *(len(str(c)) for c in full))
+        widest = max([len(headers.get(flexible, flexible)), *(len(str(c)) for c in full)])
         room = max(width - others - GAP, 2)  # never below "…x", even when nothing else could go
         cells[flexible] = [shorten_left(str(c), min(room, widest)) for c in full]
     table = _table(rows, keep, cells, headers, right, title)
@@ -67,8 +70,8 @@ def _table(rows, columns, cells, headers, right, title) -> Table:
     table = Table(title=title or None, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
                   pad_edge=False, padding=(0, 1, 0, 0))
     for column in columns:
-        table.add_column(headers.get(column, column), justify="right" if right(column) else "left",
-                         no_wrap=True, overflow="fold")
+        # wrapping is allowed: a table that fits never wraps, one that cannot fit wraps rather than crops
+        table.add_column(headers.get(column, column), justify="right" if right(column) else "left", overflow="fold")
     for i in range(len(rows)):
         table.add_row(*(cells[column][i] for column in columns))
     return table

@@ -221,8 +221,8 @@ def load_images_to_judge(path: str | Path) -> tuple[np.ndarray, list[str]]:
         images = np.stack([image for image, _ in loaded])
         flattened = [note for _, note in loaded if note]
         if flattened:
-            notes.append(f"{len(flattened)} of {len(files)} images have an alpha channel: transparent pixels were "
-                         f"read as black, the background (the first: {flattened[0]})")
+            notes.append(f"{len(flattened)} of {len(files)} images have transparent pixels, read against black, the "
+                         f"background (the first: {flattened[0]})")
     elif path.suffix == ".npz" and path.is_file():
         images, note = _npz_images(path)
         notes += [note] if note else []

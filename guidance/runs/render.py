@@ -18,6 +18,9 @@ from rich.text import Text
 from guidance.core.datasets import DEFAULT_DATASET, class_name, target_name
 from guidance.runs.folders import summary_kind
 
+FRAME_COLUMNS = 28  # a terminal image: one column a pixel (MNIST's 28), two pixels a line
+FRAME_GAP = 2  # columns between two terminal images side by side
+
 
 def train_table(info: dict[str, Any], folder: str) -> Table:
     """The final report of `guide train`: test metrics, confusion matrix, wall time."""
@@ -260,12 +263,9 @@ def log_table(log: list[dict[str, Any]], limit: int = 12) -> Table:
     return table
 
 
-FRAME_GAP = 2  # columns between two terminal images (image_row's padding)
-
-
 def frames_per_row(width: int) -> int:
     """How many 28-column terminal images fit side by side in `width` columns (at least one)."""
-    return max(1, (width + FRAME_GAP) // (28 + FRAME_GAP))
+    return max(1, (width + FRAME_GAP) // (FRAME_COLUMNS + FRAME_GAP))
 
 
 def pick_frames(steps: list[int], wanted: str | None, most: int = 6) -> list[int]:

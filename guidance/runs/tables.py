@@ -17,7 +17,7 @@ from guidance.core.datasets import DEFAULT_DATASET, target_name
 from guidance.core.errors import ConfigError
 from guidance.core.registry import did_you_mean
 from guidance.runs.folders import summary_kind
-from guidance.verdicts.names import VERDICTS
+from guidance.verdicts.names import VERDICT_SHORT, VERDICTS
 
 VERDICT_NAMES = VERDICTS
 
@@ -60,7 +60,7 @@ COLUMNS: dict[str, str] = {
 SET_COLUMNS = ("fd", "fd_real", "precision", "precision_real", "recall", "recall_real", "coverage", "coverage_real",
                "c2st", "c2st_real", "twins", "twins_real")
 TEXT_COLUMNS = ("name", "date", "model", "target", "guidance", "start", "loss", "status", "folder", "source")
-# the terminal's comparison table; compare.csv and compare.json hold every column (p sd and Linf too)
+# the comparison's columns for `rows_table` (a notebook); compare.csv and compare.json hold every column (p sd and Linf too)
 COMPARE_COLUMNS = ["name", "model", "start", "loss", "steps", "p_mean", "reached", "reached_median_step",
                    *VERDICT_NAMES, "fd", "fd_real", "precision", "recall", "coverage", "coverage_real", "c2st", "c2st_real",
                    "l2_mean", "wall_s"]
@@ -69,8 +69,6 @@ DIFFUSION_COLUMNS = ("guidance", "scale")  # shown after the model when a diffus
 
 # Cells made from several values of a row, for the terminal's narrow views (never in CSV or JSON).
 DERIVED = {"when": "when", "verdicts": "verdicts", "target_short": "target"}
-VERDICT_SHORT = {"generated": "gen", "artificial": "art", "flip": "flip", "unchanged": "unch", "already": "alr",
-                 "unrealistic": "unreal"}
 SHORT_HEADERS = {"p_mean": "p mean", "wall_s": "s"}
 # The terminal's views at any width from 80 columns: one line a run; the least important columns go first.
 LIST_VIEW = ["name", "when", "model", "target_short", "start", "steps", "status", "verdicts", "p_mean", "folder"]
@@ -250,7 +248,7 @@ def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str = ""):
 
     table = Table(title=title or None, title_justify="left")
     for column in columns:
-        table.add_column(header(column), justify="right" if is_numeric(column) else "left", no_wrap=True)
+        table.add_column(header(column), justify="right" if is_numeric(column) else "left")
     for row in rows:
         table.add_row(*(cell_text(row, column) for column in columns))
     return table

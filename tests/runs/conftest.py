@@ -1,4 +1,4 @@
-"""Run folders shared by the browsing tests: made once per session with the tiny model."""
+"""Run folders shared by the browsing tests: made once per worker (xdist) with the tiny model."""
 
 import pytest
 

@@ -1,7 +1,7 @@
 """A smoke run of every training recipe: it runs, its loss falls, and its folder says what it is.
 
 Each recipe trains for 250 optimiser steps on a small subset (a few seconds each; the write-up's
-resnet34 8 and the denoiser 50, being slow on a CPU), the way `guide train --preset NAME` would, and is
+resnet34 16 and the denoiser 50, being slow on a CPU), the way `guide train --preset NAME` would, and is
 saved as the kit saves it. Whether a recipe still reaches its floor is
 the release check's (`pytest -m train`: tests/training/test_recipes.py and
 tests/diffusion/test_diffusion_recipes.py).
@@ -20,8 +20,8 @@ from guidance.models.store import load_model, save_model
 from guidance.training.classifier import train_classifier
 
 # recipe -> (training images, batch size, epochs): 250 optimiser steps each (the embedded sample has 4,000
-# training digits: two epochs of 125); the write-up's resnet34 takes 8, at about a second a step on this CPU
-SMOKE = {"standard": (4000, 32, 2), "blog": (256, 32, 1), "robust": (4000, 32, 2), "robust10": (4000, 32, 2),
+# training digits: two epochs of 125); the write-up's resnet34 takes 16, at about half a second a step on this CPU
+SMOKE = {"standard": (4000, 32, 2), "blog": (512, 32, 1), "robust": (4000, 32, 2), "robust10": (4000, 32, 2),
          "judge": (4000, 32, 2), "critic": (4000, 32, 2)}
 FASHION_SMOKE = (8000, 32, 1)  # Fashion-MNIST's recipes on the full set's first 8,000: 250 steps too
 TEST_IMAGES = 300  # the metrics each folder records are measured on this many test images
