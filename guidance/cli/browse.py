@@ -68,14 +68,16 @@ def list_runs(
         shell = console(stderr=as_json)  # --json keeps stdout for the JSON alone
         for note in notes:
             shell.print(f"[yellow]note:[/] {note}")
+        if as_json:  # for scripts: a list, empty when there are no runs; NaN (a failed run) as null
+            import json
+            import math
+
+            finite = [{k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()} for row in rows]
+            typer.echo(json.dumps(finite, indent=1, allow_nan=False))
+            return
         if not rows:
             which = f" of experiment '{experiment}'" if experiment else ""
             fail(f"no runs{which} under {root}")
-        if as_json:
-            import json
-
-            typer.echo(json.dumps(rows, indent=1))
-            return
         title = f"{len(rows)} runs under {root}"
         if wide:
             wide_table = rows_table(rows, with_diffusion_columns(LIST_COLUMNS, rows), title=title)

@@ -145,6 +145,7 @@ def record_row(record: RunRecord, root: Path | None = None) -> dict[str, Any]:
     row = run_row(summary, record.name, run_date(record))
     inside = root is not None and record.folder.resolve().is_relative_to(root.resolve())
     row["folder"] = str(record.folder.resolve().relative_to(root.resolve()) if inside else record.folder)
+    row["path"] = str(record.folder.resolve())  # what `guide show` takes, from anywhere
     return row
 
 

@@ -3,6 +3,7 @@
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,7 +69,10 @@ def test_list_says_what_it_left_out_and_wide_and_json_hold_every_column(results)
     wide = runner.invoke(app, ["list", "--root", str(results), "--wide"], env={"COLUMNS": "80"}).output
     assert "…" not in wide and "artificial" in wide and "p(target) mean" in wide
     rows = json.loads(runner.invoke(app, ["list", "--root", str(results), "--json"], env={"COLUMNS": "80"}).stdout)
-    assert len(rows) == 4 and {"name", "date", "folder", "generated", "p_mean"} <= set(rows[0])
+    assert len(rows) == 4 and {"name", "date", "folder", "path", "generated", "p_mean"} <= set(rows[0])
+    assert all((results / row["folder"]).resolve() == Path(row["path"]) for row in rows)
+    empty = runner.invoke(app, ["list", "--root", str(results / "a1" / "frames"), "--json"])
+    assert empty.exit_code == 0 and json.loads(empty.stdout) == []
 
 
 @pytest.mark.parametrize("width, frames", [(80, 2), (100, 3), (120, 4)])

@@ -85,11 +85,14 @@ def test_every_classifier_recipe_runs_learns_and_saves(dataset, name, sample, re
     data = small(sample if dataset == "mnist" else request.getfixturevalue("full_fashion"))
     images, batch, epochs = SMOKE[name] if dataset == "mnist" else FASHION_SMOKE
     config = recipe(dataset, name).override(train_limit=images, epochs=epochs, batch_size=batch)
-    adversarial = config.robust != "none"
-    log = LossLog(held_out=adversarial)
+    # Adversarial training's own loss rises as eps is ramped up, and the resnet34 from random weights is too
+    # noisy over 16 batches of 32 to trend (it did not fall in one run of four here): for those, the loss on a
+    # held-out batch of clean images falls (1.20 -> 0.87-0.96 for the resnet34)
+    held_out = config.robust != "none" or name == "blog"
+    log = LossLog(held_out=held_out)
     model = train_classifier(config, data, callbacks=[log], name=name)
     assert len(log.losses) >= 8
-    if adversarial:  # its own loss rises as eps is ramped up over the epoch: the clean held-out loss falls
+    if held_out:
         assert log.held_out[1] < log.held_out[0], log.held_out
     else:
         assert falls(log.losses), log.losses
