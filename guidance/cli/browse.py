@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from guidance.cli.options import SortOption, UserErrors, Verbose, check_count, console, fail, print_fitted
+from guidance.cli.options import SortOption, UserErrors, Verbose, check_count, console, fail, print_fitted, say_note
 
 
 def show(
@@ -67,7 +67,7 @@ def list_runs(
         rows, notes = find_run_rows(root, experiment, sort)
         shell = console(stderr=as_json)  # --json keeps stdout for the JSON alone
         for note in notes:
-            shell.print(f"[yellow]note:[/] {note}")
+            say_note(shell, note)
         if as_json:  # for scripts: a list, empty when there are no runs; NaN (a failed run) as null
             import json
             import math

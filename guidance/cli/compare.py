@@ -18,6 +18,7 @@ from guidance.cli.options import (
     check_count,
     console,
     print_fitted,
+    say_note,
     tensorboard_folder,
 )
 
@@ -78,6 +79,6 @@ def _report_comparison(shell, comparison: Any) -> None:
     print_fitted(shell, comparison.rows, with_diffusion_columns(COMPARE_VIEW, comparison.rows), COMPARE_DROP,
                  f"comparison: {comparison.folder}", more="compare.csv and compare.json hold every column")
     for note in comparison.notes:
-        shell.print(f"[yellow]note:[/] {note}")
+        say_note(shell, note)
     scales = " and scales.png (the guidance-scale sweep)" if (comparison.folder / "scales.png").is_file() else ""
     shell.print(f"saved compare.csv, compare.json, snapshots.png, curves.png{scales} in {comparison.folder}")

@@ -67,7 +67,7 @@ def diffuse(
 
 
 def report_diffusion(shell, outcome: Any) -> None:
-    from guidance.runs.render import image_row, run_table
+    from guidance.runs.render import frames_per_row, image_row, run_table
 
     summary, folder = outcome.summary, outcome.folder
     shell.print(run_table(summary))
@@ -76,7 +76,7 @@ def report_diffusion(shell, outcome: Any) -> None:
         made = ", ".join(f"{name}: {census['counts'].get(name, 0)}" for name in census["data_share"])
         shell.print(f"unguided census: {census['real_share']:.0%} judged a real example of its class; "
                     f"{census['digits_made']} of {len(census['data_share'])} classes made ({made}; none: {census['counts'].get('none', 0)})")
-    shown = max(1, min(8, len(summary["images"]), shell.width // 30))  # a 28-pixel image is 28 characters wide
+    shown = min(8, len(summary["images"]), frames_per_row(shell.width))
     result = outcome.result
     pictures = [result.final[i, 0].numpy() for i in range(shown)]
     captions = [f"#{i} p={summary['images'][i]['p_target']:.2f}" for i in range(shown)]

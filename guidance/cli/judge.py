@@ -7,7 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from guidance.cli.options import DataDir, DatasetOption, TargetOption, TrustPickle, UserErrors, Verbose, console
+from guidance.cli.options import (
+    DataDir,
+    DatasetOption,
+    TargetOption,
+    TrustPickle,
+    UserErrors,
+    Verbose,
+    console,
+    say_note,
+)
 
 
 def judge(
@@ -49,10 +58,8 @@ def judge(
             path, model=model, target=target, threshold=threshold, judge_folder=judge_dir,
             data_dir=data, trust_pickle=trust_pickle, console=shell, dataset=dataset,
         )
-        from rich.markup import escape
-
         for note in judgement.notes:
-            shell.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)  # one line, a path whole
+            say_note(shell, note)
         shell.print(verdict_table(judgement.source, judgement.verdicts, judgement.counts, judgement.target_name,
                                   judgement.set_metrics, limit=None if show_all else 32))
         if out is not None:

@@ -46,6 +46,13 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def say_note(shell, text: str) -> None:
+    """A note for the user, on one line however long its paths ('[x]' in a name stays text)."""
+    from rich.markup import escape
+
+    shell.print(f"[yellow]note:[/] {escape(text)}", soft_wrap=True)
+
+
 def print_fitted(shell, rows: list[dict], columns: list[str], drop_order: list[str], title: str,
                  more: str, flexible: str | None = None) -> None:
     """`rows` fitted to the terminal's width, then what was left out and the legend of the verdict cell."""

@@ -90,11 +90,11 @@ def run(
 
 def report_run(shell, outcome: Any) -> None:
     """The run's table, its first images (start and final) in the terminal, and where it was saved."""
-    from guidance.runs.render import image_row, run_table
+    from guidance.runs.render import frames_per_row, image_row, run_table
 
     summary, folder = outcome.summary, outcome.folder
     shell.print(run_table(summary))
-    shown = max(1, min(4, len(summary["images"]), shell.width // 60))  # start and final: 60 characters a pair
+    shown = max(1, min(4, len(summary["images"]), frames_per_row(shell.width) // 2))  # a start and a final each
     images = outcome.result
     pictures, captions = [], []
     for i in range(shown):

@@ -18,6 +18,7 @@ from guidance.cli.options import (
     console,
     fail,
     print_fitted,
+    say_note,
     tensorboard_folder,
 )
 from guidance.core.registry import did_you_mean
@@ -72,7 +73,7 @@ def _check_plot(sweep, plot: str | None, x: str | None, y: str | None) -> None:
 
 def _report_sweep(shell, sweep, outcome: Any, plot: str | None, x: str | None, y: str | None) -> None:
     for note in outcome.notes:
-        shell.print(f"[yellow]note:[/] {note}")
+        say_note(shell, note)
     shown = ["p_mean", "verdicts", "reached", "reached_median_step", "recall", "fd", "c2st", "coverage", "l2_mean",
              "wall_s"]  # most important first
     columns = ["name", *sweep.axes, "status", *shown]
